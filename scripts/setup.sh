@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs every tool the build, tests and demo need, skipping what is already there.
+# Idempotent: safe to run on every invocation of scripts/test.sh and scripts/demo.sh.
+#   scripts/setup.sh            native tools only (cargo test)
+#   scripts/setup.sh --wasm     + wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt
+#   scripts/setup.sh --browser  + the above, Chromium and chromedriver
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_wasm=0 want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --wasm) want_wasm=1 ;;
+    --browser) want_wasm=1; want_browser=1 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "[setup] $*" >&2; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated -eq 0 ]; then
+    log "apt-get update"; DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null; apt_updated=1
+  fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if [ $want_wasm -eq 1 ]; then
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown
+  fi
+  if ! command -v wasm-pack >/dev/null; then
+    log "cargo install wasm-pack"; cargo install wasm-pack --locked --quiet
+  fi
+  # wasm-pack would download wasm-bindgen from GitHub; install the exact version of the lock file instead.
+  bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock 2>/dev/null || true)
+  if [ -n "$bindgen_version" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
+    log "cargo install wasm-bindgen-cli $bindgen_version"
+    cargo install wasm-bindgen-cli --version "$bindgen_version" --locked --force --quiet
+  fi
+  command -v wasm-opt >/dev/null || apt_install binaryen
+fi
+
+if [ $want_browser -eq 1 ]; then
+  apt_install chromium chromium-driver
+fi
+log "ok"

@@ -1,0 +1,892 @@
+//! The client state machine: the connection, its channels, their queues and the pending requests, with no I/O.
+//!
+//! Inputs are method calls (`connect`, `handle_frame`, `handle_timeout`, `join`, ...) that are given the current time
+//! in milliseconds. Outputs wait in a queue the shell drains with [`ClientCore::poll`]: sockets to open or close,
+//! frames to send, events to deliver. [`ClientCore::poll_timeout`] says when the shell must call
+//! [`ClientCore::handle_timeout`] next. Nothing here calls user code, so the shell can release its borrow of the core
+//! before it runs any callback.
+//!
+//! ```
+//! use pondsocket_wasm::proto::{ClientCore, ConnectionState, Event, Options, Output};
+//! let mut core = ClientCore::new("ws://localhost/socket".into(), Options::default(), [0; 32]).unwrap();
+//! core.connect(0);
+//! let Some(Output::Open { socket, .. }) = core.poll() else { panic!() };
+//! core.handle_socket_open(socket, 5);
+//! core.handle_frame(socket, r#"{"action":"CONNECT","event":"CONNECTION","channelName":"GATEWAY","requestId":"x","payload":{}}"#, 6);
+//! assert_eq!(core.state(), ConnectionState::Connected);
+//! ```
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::rc::Rc;
+
+use super::channel::{Channel, ChannelId, ChannelState, Queued};
+use super::error::{CancelReason, ChannelError, Error};
+use super::options::{check_duration, Options};
+use super::rng::Rng;
+use super::timers::{TimerKind, TimerSlot, Timers};
+use super::wire::{
+    encode_client_message, parse_frame, Body, ClientAction, FrameError, FrameErrorKind, JsonObject, PresenceKind,
+    ServerAction, ServerMessage,
+};
+
+/// The connection's state as users see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// Initial; after `disconnect()`; while waiting to reconnect.
+    Disconnected,
+    /// The socket is opening, or open but the server has not accepted the connection yet.
+    Connecting,
+    /// The socket is open and the server sent its CONNECTION event.
+    Connected,
+}
+
+impl ConnectionState {
+    /// The name JS sees: `disconnected`, `connecting` or `connected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Disconnected => "disconnected",
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected => "connected",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Identifies one socket the core asked the shell to open. Events of an older socket are ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SocketId(u32);
+
+/// Identifies a `sendForResponse` call until its [`Event::Response`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestHandle(pub u64);
+
+/// Something the shell must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Open a WebSocket to `url`; report its events with `socket`.
+    Open { socket: SocketId, url: String },
+    /// Close that socket with this code and reason; do not report its close.
+    Close { socket: SocketId, code: u16, reason: &'static str },
+    /// Send this text frame on the open socket.
+    Send(String),
+    /// Deliver this to subscribers.
+    Event(Event),
+}
+
+/// Something subscribers are told.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The connection state changed.
+    ConnectionState(ConnectionState),
+    /// A reconnect attempt (1-based) will start at `at` (the same clock as `now`), `delay_ms` from now.
+    ReconnectScheduled { attempt: u32, at: u64, delay_ms: u64 },
+    /// An error for the client's `onError`: malformed frames, server errors, socket trouble.
+    Error(Error),
+    /// Something happened on a channel.
+    Channel(ChannelId, ChannelEvent),
+    /// A request ended: its response, or why there is none.
+    Response(RequestHandle, Result<JsonObject, Error>),
+}
+
+/// What happened on a channel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChannelEvent {
+    /// The channel moved to this state.
+    State(ChannelState),
+    /// A message for `onMessage`.
+    Message { event: String, payload: JsonObject },
+    /// Presence changed; `presence` is everyone present now.
+    Presence { kind: PresenceKind, changed: JsonObject, presence: Rc<[JsonObject]> },
+    /// The join was refused or timed out; the next event is `State(Declined)`.
+    Declined(ChannelError),
+    /// The server removed this user; the next event is `State(Closed)`.
+    Evicted(String),
+    /// The server reported an error about this channel that does not change its state.
+    Error(ChannelError),
+}
+
+struct PendingRequest {
+    channel: ChannelId,
+    request_id: Box<str>,
+    event: String,
+    timeout_ms: u64,
+    timer: TimerSlot,
+    /// Written to the socket (not waiting in the queue).
+    sent: bool,
+}
+
+/// How many timed-out request ids are remembered so that their late replies are dropped.
+const EXPIRED_MEMORY: usize = 64;
+const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_TIMEOUT: u16 = 4000;
+
+/// The client: connection and channel state machines, outbound queues and pending requests.
+pub struct ClientCore {
+    url: String,
+    options: Options,
+    rng: Rng,
+    timers: Timers,
+    outputs: VecDeque<Output>,
+
+    state: ConnectionState,
+    want_connected: bool,
+    socket: Option<SocketId>,
+    socket_open: bool,
+    sockets_opened: u32,
+    failed_attempts: u32,
+    connect_timer: TimerSlot,
+    reconnect_timer: TimerSlot,
+    liveness_timer: TimerSlot,
+    last_received: u64,
+
+    channels: BTreeMap<ChannelId, Channel>,
+    live_names: HashMap<Rc<str>, ChannelId>,
+    channels_created: u32,
+
+    requests: HashMap<u64, PendingRequest>,
+    request_keys: HashMap<Box<str>, u64>,
+    requests_made: u64,
+    expired: VecDeque<Box<str>>,
+}
+
+impl ClientCore {
+    /// A disconnected client for `url` (see [`super::url::resolve_endpoint`]), seeded for ids and jitter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] when an option is out of range.
+    pub fn new(url: String, options: Options, seed: [u8; 32]) -> Result<Self, Error> {
+        options.validate()?;
+        Ok(ClientCore {
+            url,
+            options,
+            rng: Rng::from_seed(seed),
+            timers: Timers::default(),
+            outputs: VecDeque::new(),
+            state: ConnectionState::Disconnected,
+            want_connected: false,
+            socket: None,
+            socket_open: false,
+            sockets_opened: 0,
+            failed_attempts: 0,
+            connect_timer: None,
+            reconnect_timer: None,
+            liveness_timer: None,
+            last_received: 0,
+            channels: BTreeMap::new(),
+            live_names: HashMap::new(),
+            channels_created: 0,
+            requests: HashMap::new(),
+            request_keys: HashMap::new(),
+            requests_made: 0,
+            expired: VecDeque::new(),
+        })
+    }
+
+    // ----- what the shell reads -----
+
+    /// The next thing the shell must do, in order.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`Self::handle_timeout`] must be called next, if anything is waiting.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.timers.next_deadline()
+    }
+
+    pub fn state(&self) -> ConnectionState {
+        self.state
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The channel's state; `None` once a terminal channel has been released.
+    pub fn channel_state(&self, id: ChannelId) -> Option<ChannelState> {
+        self.channels.get(&id).map(|c| c.state)
+    }
+
+    pub fn channel_name(&self, id: ChannelId) -> Option<&str> {
+        self.channels.get(&id).map(|c| &*c.name)
+    }
+
+    /// Everyone present in the channel, as of the latest presence message.
+    pub fn presence(&self, id: ChannelId) -> Option<Rc<[JsonObject]>> {
+        self.channels.get(&id).map(|c| c.presence.clone())
+    }
+
+    /// Why the join was declined, for a DECLINED channel.
+    pub fn join_error(&self, id: ChannelId) -> Option<&ChannelError> {
+        self.channels.get(&id)?.join_error.as_ref()
+    }
+
+    /// Why the server evicted this user, for a channel CLOSED by eviction.
+    pub fn evicted_reason(&self, id: ChannelId) -> Option<&str> {
+        self.channels.get(&id)?.evicted_reason.as_deref()
+    }
+
+    /// Channels the core still holds (live ones and terminal ones with handles).
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Requests waiting for a response.
+    pub fn pending_request_count(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Timers armed; with [`Self::channel_count`] and [`Self::pending_request_count`], what tests check for leaks.
+    pub fn armed_timer_count(&self) -> usize {
+        self.timers.len()
+    }
+
+    // ----- connection inputs -----
+
+    /// Starts connecting, unless a socket is already opening or open. Cancels a scheduled reconnect.
+    pub fn connect(&mut self, now: u64) {
+        if self.socket.is_some() {
+            return;
+        }
+        self.want_connected = true;
+        self.failed_attempts = 0;
+        self.timers.cancel(&mut self.reconnect_timer);
+        self.open_socket(now);
+    }
+
+    /// Closes the connection for good: every channel becomes CLOSED, pending requests are rejected, and no reconnect
+    /// follows until [`Self::connect`].
+    pub fn disconnect(&mut self, _now: u64) {
+        self.want_connected = false;
+        self.timers.cancel(&mut self.connect_timer);
+        self.timers.cancel(&mut self.reconnect_timer);
+        self.timers.cancel(&mut self.liveness_timer);
+        self.close_socket(CLOSE_NORMAL, "client disconnected");
+        let mut live: Vec<ChannelId> = self.live_names.values().copied().collect();
+        live.sort();
+        for id in live {
+            self.close_channel(id, CancelReason::Disconnected);
+        }
+        self.set_state(ConnectionState::Disconnected);
+    }
+
+    /// The socket opened; the connection is accepted only when the CONNECTION event follows.
+    pub fn handle_socket_open(&mut self, socket: SocketId, now: u64) {
+        if self.socket != Some(socket) || self.socket_open {
+            return;
+        }
+        self.socket_open = true;
+        self.last_received = now;
+        if let Some(interval) = self.options.ping_interval {
+            self.timers.rearm(&mut self.liveness_timer, TimerKind::Liveness, now + 2 * interval);
+        }
+    }
+
+    /// The socket closed (or failed to open).
+    pub fn handle_socket_close(&mut self, socket: SocketId, now: u64, code: u16, reason: &str) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.socket = None;
+        self.connection_lost(now, Error::ConnectionClosed { code, reason: reason.to_owned() });
+    }
+
+    /// The socket reported an error; its close follows and does the rest.
+    pub fn handle_socket_error(&mut self, socket: SocketId, message: &str) {
+        if self.socket == Some(socket) {
+            self.emit(Event::Error(Error::Socket(message.to_owned())));
+        }
+    }
+
+    /// A text frame arrived. Each malformed object in it is reported as [`Error::MalformedFrame`] and dropped; the
+    /// others are processed in order.
+    pub fn handle_frame(&mut self, socket: SocketId, frame: &str, now: u64) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.last_received = now;
+        for message in parse_frame(frame) {
+            match message {
+                Ok(message) => self.route(message, now),
+                Err(error) => self.emit(Event::Error(error.into())),
+            }
+        }
+    }
+
+    /// A binary frame arrived: the protocol has none, so it is reported and dropped.
+    pub fn handle_binary_frame(&mut self, socket: SocketId, now: u64) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.last_received = now;
+        self.emit(Event::Error(Error::MalformedFrame(FrameError {
+            kind: FrameErrorKind::Binary,
+            excerpt: String::new(),
+        })));
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        while let Some((_, kind)) = self.timers.pop_expired(now) {
+            match kind {
+                TimerKind::Connect => {
+                    self.connect_timer = None;
+                    if self.state == ConnectionState::Connecting {
+                        self.close_socket(CLOSE_TIMEOUT, "connection timeout");
+                        let timeout_ms = self.options.connection_timeout;
+                        self.connection_lost(now, Error::ConnectionTimeout { timeout_ms });
+                    }
+                }
+                TimerKind::Reconnect => {
+                    self.reconnect_timer = None;
+                    if self.want_connected && self.socket.is_none() {
+                        self.open_socket(now);
+                    }
+                }
+                TimerKind::Liveness => {
+                    self.liveness_timer = None;
+                    let Some(interval) = self.options.ping_interval else { continue };
+                    if !self.socket_open {
+                        continue;
+                    }
+                    let silent_ms = now.saturating_sub(self.last_received);
+                    if silent_ms >= 2 * interval {
+                        self.close_socket(CLOSE_TIMEOUT, "liveness timeout");
+                        self.connection_lost(now, Error::LivenessTimeout { silent_ms });
+                    } else {
+                        let due = self.last_received + 2 * interval;
+                        self.timers.rearm(&mut self.liveness_timer, TimerKind::Liveness, due);
+                    }
+                }
+                TimerKind::Join(id) => self.join_timed_out(id),
+                TimerKind::Request(key) => {
+                    if let Some(pending) = self.requests.get_mut(&key) {
+                        pending.timer = None;
+                        let error =
+                            Error::ResponseTimeout { event: pending.event.clone(), timeout_ms: pending.timeout_ms };
+                        self.finish_request(key, Err(error), true);
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- channel inputs -----
+
+    /// The live channel named `name`, or a new IDLE one with these join params. A CLOSED or DECLINED channel of that
+    /// name is never returned. Each call counts as one handle: see [`Self::release_channel`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty name.
+    pub fn create_channel(&mut self, name: &str, params: JsonObject) -> Result<ChannelId, Error> {
+        if name.is_empty() {
+            return Err(Error::InvalidArgument { name: "name", reason: "the channel name is empty".into() });
+        }
+        if let Some(&id) = self.live_names.get(name) {
+            if let Some(channel) = self.channels.get_mut(&id) {
+                channel.handles += 1;
+                return Ok(id);
+            }
+        }
+        self.channels_created += 1;
+        let id = ChannelId(self.channels_created);
+        let channel = Channel::new(name, params);
+        self.live_names.insert(channel.name.clone(), id);
+        self.channels.insert(id, channel);
+        Ok(id)
+    }
+
+    /// Drops one handle on the channel. A channel with no handles left is forgotten once it is terminal (or at once
+    /// if it never joined); a joined one stays, since its subscribers may still be listening.
+    pub fn release_channel(&mut self, id: ChannelId) {
+        let Some(channel) = self.channels.get_mut(&id) else { return };
+        channel.handles = channel.handles.saturating_sub(1);
+        if channel.handles == 0 && channel.state == ChannelState::Idle {
+            // Nobody can join it any more: drop it without a word, rejecting what was sent on it before a join.
+            self.end_channel(id, CancelReason::Left);
+            self.channels.remove(&id);
+        }
+        self.forget_if_unused(id);
+    }
+
+    /// Asks to join the channel: at once when connected, else as soon as the connection is accepted.
+    /// Joining, joined and stalled channels are left as they are.
+    ///
+    /// # Errors
+    /// [`Error::ChannelUnavailable`] for a CLOSED or DECLINED channel.
+    pub fn join(&mut self, id: ChannelId, now: u64) -> Result<(), Error> {
+        let state = self.usable_channel(id)?.state;
+        if state == ChannelState::Idle {
+            self.set_channel_state(id, ChannelState::Joining);
+            if self.state == ConnectionState::Connected {
+                self.send_join(id, now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Leaves the channel: tells the server if it may think we are in it, rejects the channel's pending requests,
+    /// drops its queue, and ends CLOSED. Leaving a CLOSED or DECLINED channel does nothing.
+    pub fn leave(&mut self, id: ChannelId, _now: u64) {
+        let Some(channel) = self.channels.get(&id) else { return };
+        if channel.state.is_terminal() {
+            return;
+        }
+        // A join in flight may still be accepted, so the server must hear the leave too.
+        if channel.state == ChannelState::Joined || channel.join_request.is_some() {
+            let request_id = self.rng.uuid_v4();
+            let frame = encode_client_message(
+                ClientAction::LeaveChannel,
+                "LEAVE_CHANNEL",
+                &channel.name,
+                &request_id,
+                &JsonObject::empty(),
+            );
+            self.outputs.push_back(Output::Send(frame));
+        }
+        self.close_channel(id, CancelReason::Left);
+    }
+
+    /// Broadcasts `event` on the channel: sent at once when joined, queued otherwise.
+    ///
+    /// # Errors
+    /// [`Error::ChannelUnavailable`] for a CLOSED or DECLINED channel; [`Error::InvalidArgument`] for an empty event.
+    pub fn send_message(&mut self, id: ChannelId, event: &str, payload: &JsonObject) -> Result<(), Error> {
+        check_event(event)?;
+        let name = self.usable_channel(id)?.name.clone();
+        let request_id = self.rng.uuid_v4();
+        let frame = encode_client_message(ClientAction::Broadcast, event, &name, &request_id, payload);
+        self.send_or_queue(id, frame, None);
+        Ok(())
+    }
+
+    /// Broadcasts `event` and waits for the server message that carries the same requestId, whatever its event name.
+    /// The outcome arrives as [`Event::Response`] with the returned handle.
+    ///
+    /// # Errors
+    /// As [`Self::send_message`], and [`Error::InvalidOption`] for a timeout out of range.
+    pub fn send_for_response(
+        &mut self,
+        id: ChannelId,
+        event: &str,
+        payload: &JsonObject,
+        timeout_ms: Option<u64>,
+        now: u64,
+    ) -> Result<RequestHandle, Error> {
+        check_event(event)?;
+        let timeout_ms = timeout_ms.unwrap_or(self.options.response_timeout);
+        check_duration("timeoutMs", timeout_ms)?;
+        let name = self.usable_channel(id)?.name.clone();
+        let request_id = self.rng.uuid_v4();
+        let frame = encode_client_message(ClientAction::Broadcast, event, &name, &request_id, payload);
+        self.requests_made += 1;
+        let key = self.requests_made;
+        let mut timer = None;
+        self.timers.rearm(&mut timer, TimerKind::Request(key), now + timeout_ms);
+        let request_id: Box<str> = request_id.into();
+        self.request_keys.insert(request_id.clone(), key);
+        self.requests.insert(
+            key,
+            PendingRequest { channel: id, request_id, event: event.to_owned(), timeout_ms, timer, sent: false },
+        );
+        self.send_or_queue(id, frame, Some(key));
+        Ok(RequestHandle(key))
+    }
+
+    // ----- internals -----
+
+    fn emit(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    fn set_state(&mut self, state: ConnectionState) {
+        if self.state != state {
+            self.state = state;
+            self.emit(Event::ConnectionState(state));
+        }
+    }
+
+    fn set_channel_state(&mut self, id: ChannelId, state: ChannelState) {
+        if let Some(channel) = self.channels.get_mut(&id) {
+            if channel.state != state {
+                channel.state = state;
+                self.emit(Event::Channel(id, ChannelEvent::State(state)));
+            }
+        }
+    }
+
+    fn usable_channel(&self, id: ChannelId) -> Result<&Channel, Error> {
+        match self.channels.get(&id) {
+            Some(channel) if !channel.state.is_terminal() => Ok(channel),
+            Some(channel) => Err(Error::ChannelUnavailable { channel: channel.name.to_string(), state: channel.state }),
+            None => Err(Error::ChannelUnavailable { channel: String::new(), state: ChannelState::Closed }),
+        }
+    }
+
+    fn open_socket(&mut self, now: u64) {
+        self.sockets_opened += 1;
+        let socket = SocketId(self.sockets_opened);
+        self.socket = Some(socket);
+        self.socket_open = false;
+        self.outputs.push_back(Output::Open { socket, url: self.url.clone() });
+        let deadline = now + self.options.connection_timeout;
+        self.timers.rearm(&mut self.connect_timer, TimerKind::Connect, deadline);
+        self.set_state(ConnectionState::Connecting);
+    }
+
+    fn close_socket(&mut self, code: u16, reason: &'static str) {
+        if let Some(socket) = self.socket.take() {
+            self.outputs.push_back(Output::Close { socket, code, reason });
+        }
+        self.socket_open = false;
+    }
+
+    /// The socket is gone while we wanted it: stall the channels, fail what was in flight, and plan a reconnect.
+    fn connection_lost(&mut self, now: u64, error: Error) {
+        self.socket_open = false;
+        self.timers.cancel(&mut self.connect_timer);
+        self.timers.cancel(&mut self.liveness_timer);
+        self.emit(Event::Error(error));
+
+        let mut ids: Vec<ChannelId> = self.live_names.values().copied().collect();
+        ids.sort();
+        for id in ids {
+            let Some(channel) = self.channels.get_mut(&id) else { continue };
+            // A join in flight died with the socket; it is sent again on the next connection.
+            channel.join_request = None;
+            self.timers.cancel(&mut channel.join_timer);
+            if channel.state == ChannelState::Joined {
+                self.set_channel_state(id, ChannelState::Stalled);
+            }
+        }
+        let mut in_flight: Vec<u64> = self.requests.iter().filter(|(_, r)| r.sent).map(|(&k, _)| k).collect();
+        in_flight.sort_unstable();
+        for key in in_flight {
+            let event = self.requests[&key].event.clone();
+            let error = Error::RequestCancelled { event, reason: CancelReason::ConnectionLost };
+            self.finish_request(key, Err(error), false);
+        }
+        self.set_state(ConnectionState::Disconnected);
+        self.schedule_reconnect(now);
+    }
+
+    fn schedule_reconnect(&mut self, now: u64) {
+        if !self.want_connected {
+            return;
+        }
+        if let Some(max) = self.options.max_reconnect_attempts {
+            if self.failed_attempts >= max {
+                self.want_connected = false;
+                self.emit(Event::Error(Error::ReconnectGaveUp { attempts: self.failed_attempts }));
+                return;
+            }
+        }
+        let delay_ms = self.backoff_delay(self.failed_attempts);
+        self.failed_attempts += 1;
+        let at = now + delay_ms;
+        self.timers.rearm(&mut self.reconnect_timer, TimerKind::Reconnect, at);
+        self.emit(Event::ReconnectScheduled { attempt: self.failed_attempts, at, delay_ms });
+    }
+
+    /// The delay before reconnect attempt `n` (0-based): `min(max, base * 2^n)`, with "equal jitter": half of it
+    /// fixed and half drawn uniformly, so clients that lost the same server spread out but none retries sooner than
+    /// half the nominal delay.
+    pub(crate) fn backoff_delay(&mut self, n: u32) -> u64 {
+        let nominal =
+            self.options.base_reconnect_delay.saturating_mul(1u64 << n.min(62)).min(self.options.max_reconnect_delay);
+        let fixed = nominal / 2;
+        fixed + self.rng.up_to(nominal - fixed)
+    }
+
+    fn route(&mut self, message: ServerMessage, now: u64) {
+        if message.action == ServerAction::Connect {
+            self.connection_accepted(now);
+            return;
+        }
+        if let Some(request_id) = message.request_id.as_deref() {
+            if let Some(&key) = self.request_keys.get(request_id) {
+                if self.reply_to_request(key, &message) {
+                    return;
+                }
+            }
+        }
+        match self.live_names.get(message.channel_name.as_str()) {
+            Some(&id) => self.route_to_channel(id, message),
+            None => {
+                // Messages for a channel we left are expected (EXIT_ACKNOWLEDGE, a late ACKNOWLEDGE): only errors
+                // about the connection itself are worth a report.
+                let about_connection = message.action == ServerAction::Error || message.channel_name == "GATEWAY";
+                let late = message.request_id.as_deref().is_some_and(|r| self.is_expired(r));
+                if let (true, false, Body::Object(payload)) = (about_connection, late, message.body) {
+                    let (event, channel) = (message.event, message.channel_name);
+                    self.emit(Event::Error(Error::Server { event, channel, payload }));
+                }
+            }
+        }
+    }
+
+    /// Completes the request `key` if `message` answers it; false if the message is not its reply.
+    fn reply_to_request(&mut self, key: u64, message: &ServerMessage) -> bool {
+        let Body::Object(payload) = &message.body else { return false };
+        let Some(pending) = self.requests.get(&key) else { return false };
+        let same_channel = self.channels.get(&pending.channel).is_some_and(|c| *c.name == message.channel_name);
+        let outcome = match message.action {
+            ServerAction::Error => {
+                let error = ChannelError::from_payload(&message.event, payload, 400, "request rejected".into());
+                Err(Error::RequestCancelled { event: pending.event.clone(), reason: CancelReason::Rejected(error) })
+            }
+            _ if same_channel => Ok(payload.clone()),
+            _ => return false,
+        };
+        self.finish_request(key, outcome, false);
+        true
+    }
+
+    fn route_to_channel(&mut self, id: ChannelId, message: ServerMessage) {
+        let payload = match message.body {
+            Body::Presence { kind, presence, changed } => {
+                let Some(channel) = self.channels.get_mut(&id) else { return };
+                // The snapshot follows the server even before the join is acknowledged; subscribers hear of changes
+                // only once joined.
+                channel.presence = Rc::from(presence);
+                if channel.state == ChannelState::Joined {
+                    let presence = channel.presence.clone();
+                    self.emit(Event::Channel(id, ChannelEvent::Presence { kind, changed, presence }));
+                }
+                return;
+            }
+            Body::Object(payload) => payload,
+        };
+        if message.request_id.as_deref().is_some_and(|r| self.is_expired(r)) {
+            return;
+        }
+        let Some(channel) = self.channels.get(&id) else { return };
+        let state = channel.state;
+        // While a join is in flight it is the only thing this socket carries for the channel (everything else waits
+        // in the queue), so a refusal answers the join whatever its requestId.
+        let join_pending =
+            matches!(state, ChannelState::Joining | ChannelState::Stalled) && channel.join_request.is_some();
+        let answers_join = join_pending && channel.join_request.as_deref() == message.request_id.as_deref();
+        let name = channel.name.clone();
+        match (message.action, message.event.as_str()) {
+            (ServerAction::System, "ACKNOWLEDGE") => {
+                if answers_join {
+                    self.channel_joined(id);
+                }
+            }
+            (ServerAction::System, event @ ("UNAUTHORIZED" | "NOT_FOUND")) | (ServerAction::Error, event) => {
+                let (status, default_message) = match event {
+                    "UNAUTHORIZED" => (401, format!("not allowed to join {name:?}")),
+                    "NOT_FOUND" => (404, format!("channel {name:?} not found")),
+                    _ => (400, format!("server error on {name:?}")),
+                };
+                let error = ChannelError::from_payload(event, &payload, status, default_message);
+                if join_pending {
+                    self.decline(id, error);
+                } else if state != ChannelState::Idle {
+                    self.emit(Event::Channel(id, ChannelEvent::Error(error)));
+                }
+            }
+            (ServerAction::System, "EVICTED") => {
+                let reason = payload.field::<String>("reason").unwrap_or_else(|| "evicted by the server".into());
+                self.evict(id, reason);
+            }
+            (ServerAction::System, "EXIT_ACKNOWLEDGE") => {}
+            _ => {
+                if state == ChannelState::Joined {
+                    self.emit(Event::Channel(id, ChannelEvent::Message { event: message.event, payload }));
+                }
+            }
+        }
+    }
+
+    fn connection_accepted(&mut self, now: u64) {
+        if self.state == ConnectionState::Connected || !self.socket_open {
+            return;
+        }
+        self.timers.cancel(&mut self.connect_timer);
+        self.failed_attempts = 0;
+        self.set_state(ConnectionState::Connected);
+        let waiting: Vec<ChannelId> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| matches!(c.state, ChannelState::Joining | ChannelState::Stalled))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in waiting {
+            // A callback-free core cannot be re-entered, but a join may already be in flight if CONNECTION repeats.
+            if self.channels.get(&id).is_some_and(|c| c.join_request.is_none()) {
+                self.send_join(id, now);
+            }
+        }
+    }
+
+    fn send_join(&mut self, id: ChannelId, now: u64) {
+        let request_id = self.rng.uuid_v4();
+        let deadline = now + self.options.join_timeout;
+        let Some(channel) = self.channels.get_mut(&id) else { return };
+        let frame = encode_client_message(
+            ClientAction::JoinChannel,
+            "JOIN_CHANNEL",
+            &channel.name,
+            &request_id,
+            &channel.params,
+        );
+        channel.join_request = Some(request_id.into());
+        self.timers.rearm(&mut channel.join_timer, TimerKind::Join(id), deadline);
+        self.outputs.push_back(Output::Send(frame));
+    }
+
+    fn channel_joined(&mut self, id: ChannelId) {
+        let Some(channel) = self.channels.get_mut(&id) else { return };
+        channel.join_request = None;
+        channel.join_error = None;
+        self.timers.cancel(&mut channel.join_timer);
+        let queued = std::mem::take(&mut channel.queue);
+        self.set_channel_state(id, ChannelState::Joined);
+        for Queued { frame, request } in queued {
+            if let Some(pending) = request.and_then(|key| self.requests.get_mut(&key)) {
+                pending.sent = true;
+            }
+            self.outputs.push_back(Output::Send(frame));
+        }
+    }
+
+    fn join_timed_out(&mut self, id: ChannelId) {
+        let Some(channel) = self.channels.get_mut(&id) else { return };
+        channel.join_timer = None;
+        if channel.join_request.is_none() || !matches!(channel.state, ChannelState::Joining | ChannelState::Stalled) {
+            return;
+        }
+        let error = ChannelError {
+            code: "JOIN_TIMEOUT".into(),
+            message: format!("timed out joining channel {:?} after {} ms", channel.name, self.options.join_timeout),
+            status: 408,
+        };
+        // The server may still accept the join later; make sure it does not keep us in the channel.
+        if self.socket_open {
+            let request_id = self.rng.uuid_v4();
+            let frame = encode_client_message(
+                ClientAction::LeaveChannel,
+                "LEAVE_CHANNEL",
+                &channel.name,
+                &request_id,
+                &JsonObject::empty(),
+            );
+            self.outputs.push_back(Output::Send(frame));
+        }
+        self.decline(id, error);
+    }
+
+    fn decline(&mut self, id: ChannelId, error: ChannelError) {
+        self.end_channel(id, CancelReason::Declined(error.clone()));
+        if let Some(channel) = self.channels.get_mut(&id) {
+            channel.join_error = Some(error.clone());
+        }
+        self.emit(Event::Channel(id, ChannelEvent::Declined(error)));
+        self.set_channel_state(id, ChannelState::Declined);
+        self.forget_if_unused(id);
+    }
+
+    fn evict(&mut self, id: ChannelId, reason: String) {
+        self.end_channel(id, CancelReason::Evicted(reason.clone()));
+        if let Some(channel) = self.channels.get_mut(&id) {
+            channel.evicted_reason = Some(reason.clone());
+        }
+        self.emit(Event::Channel(id, ChannelEvent::Evicted(reason)));
+        self.set_channel_state(id, ChannelState::Closed);
+        self.forget_if_unused(id);
+    }
+
+    fn close_channel(&mut self, id: ChannelId, reason: CancelReason) {
+        self.end_channel(id, reason);
+        self.set_channel_state(id, ChannelState::Closed);
+        self.forget_if_unused(id);
+    }
+
+    /// What every terminal transition shares: the name is free again, the queue, timer and presence go, and the
+    /// channel's requests are rejected with `reason`.
+    fn end_channel(&mut self, id: ChannelId, reason: CancelReason) {
+        let Some(channel) = self.channels.get_mut(&id) else { return };
+        self.live_names.remove(&channel.name);
+        channel.join_request = None;
+        channel.queue.clear();
+        channel.presence = Rc::from(Vec::new());
+        self.timers.cancel(&mut channel.join_timer);
+        let mut keys: Vec<u64> = self.requests.iter().filter(|(_, r)| r.channel == id).map(|(&k, _)| k).collect();
+        keys.sort_unstable();
+        for key in keys {
+            let event = self.requests[&key].event.clone();
+            let error = Error::RequestCancelled { event, reason: reason.clone() };
+            self.finish_request(key, Err(error), false);
+        }
+    }
+
+    fn forget_if_unused(&mut self, id: ChannelId) {
+        if self.channels.get(&id).is_some_and(|c| c.handles == 0 && c.state.is_terminal()) {
+            self.channels.remove(&id);
+        }
+    }
+
+    fn send_or_queue(&mut self, id: ChannelId, frame: String, request: Option<u64>) {
+        let Some(channel) = self.channels.get_mut(&id) else { return };
+        if channel.state == ChannelState::Joined {
+            if let Some(pending) = request.and_then(|key| self.requests.get_mut(&key)) {
+                pending.sent = true;
+            }
+            self.outputs.push_back(Output::Send(frame));
+            return;
+        }
+        channel.queue.push_back(Queued { frame, request });
+        if channel.queue.len() > self.options.max_queue_size {
+            if let Some(Queued { request: Some(key), .. }) = channel.queue.pop_front() {
+                if let Some(pending) = self.requests.get(&key) {
+                    let error =
+                        Error::RequestCancelled { event: pending.event.clone(), reason: CancelReason::QueueOverflow };
+                    self.finish_request(key, Err(error), false);
+                }
+            }
+        }
+    }
+
+    /// Removes the request, cancels its timer, takes it out of its channel's queue if it never left, and reports the
+    /// outcome. A timed-out request's id is remembered so that its late reply is dropped, not delivered.
+    fn finish_request(&mut self, key: u64, outcome: Result<JsonObject, Error>, expired: bool) {
+        let Some(mut pending) = self.requests.remove(&key) else { return };
+        self.request_keys.remove(&pending.request_id);
+        self.timers.cancel(&mut pending.timer);
+        if !pending.sent {
+            if let Some(channel) = self.channels.get_mut(&pending.channel) {
+                channel.queue.retain(|q| q.request != Some(key));
+            }
+        }
+        if expired && pending.sent {
+            if self.expired.len() == EXPIRED_MEMORY {
+                self.expired.pop_front();
+            }
+            self.expired.push_back(pending.request_id);
+        }
+        self.emit(Event::Response(RequestHandle(key), outcome));
+    }
+
+    fn is_expired(&self, request_id: &str) -> bool {
+        self.expired.iter().any(|r| &**r == request_id)
+    }
+}
+
+fn check_event(event: &str) -> Result<(), Error> {
+    if event.is_empty() {
+        return Err(Error::InvalidArgument { name: "event", reason: "the event name is empty".into() });
+    }
+    Ok(())
+}

@@ -1,0 +1,444 @@
+//! The wire format: server frames parsed into [`ServerMessage`]s, client messages encoded to frames.
+//!
+//! Payloads are never turned into a tree here. A [`JsonObject`] is validated JSON text, so a payload travels
+//! from the socket to its subscriber as the bytes the server sent.
+//!
+//! ```
+//! use pondsocket_wasm::proto::wire::{parse_frame, Body};
+//! let frame = r#"{"action":"BROADCAST","event":"hi","channelName":"/a","requestId":"r1","payload":{"n":1}}"#;
+//! let message = parse_frame(frame).next().unwrap().unwrap();
+//! assert_eq!(message.event, "hi");
+//! assert!(matches!(message.body, Body::Object(ref p) if p.as_str() == r#"{"n":1}"#));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// A JSON object kept as its validated text.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct JsonObject(Box<str>);
+
+impl JsonObject {
+    /// Validates `text` as one JSON object.
+    ///
+    /// # Errors
+    /// [`FrameErrorKind::NotJson`] or [`FrameErrorKind::TooDeep`] if it is not JSON, [`FrameErrorKind::NotAnObject`]
+    /// if it is JSON of another type.
+    pub fn parse(text: &str) -> Result<Self, FrameErrorKind> {
+        let raw: &RawValue = serde_json::from_str(text).map_err(FrameErrorKind::from_serde)?;
+        check_depth(raw.get())?;
+        Self::from_raw(raw).ok_or(FrameErrorKind::NotAnObject)
+    }
+
+    /// The empty object `{}`.
+    pub fn empty() -> Self {
+        JsonObject("{}".into())
+    }
+
+    /// The object's JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Deserializes the object into a Rust value.
+    ///
+    /// # Errors
+    /// When the object does not have the shape of `T`.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(&self.0)
+    }
+
+    /// Reads one top-level field of the object, if it is present and of type `T`.
+    pub(crate) fn field<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        let fields: std::collections::HashMap<Cow<'_, str>, &RawValue> = serde_json::from_str(&self.0).ok()?;
+        serde_json::from_str(fields.get(name)?.get()).ok()
+    }
+
+    fn from_raw(raw: &RawValue) -> Option<Self> {
+        raw.get().starts_with('{').then(|| JsonObject(raw.get().into()))
+    }
+}
+
+impl fmt::Debug for JsonObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for JsonObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The `action` of a server message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerAction {
+    Connect,
+    System,
+    Broadcast,
+    Error,
+    Presence,
+}
+
+impl ServerAction {
+    fn from_wire(text: &str) -> Option<Self> {
+        Some(match text {
+            "CONNECT" => ServerAction::Connect,
+            "SYSTEM" => ServerAction::System,
+            "BROADCAST" => ServerAction::Broadcast,
+            "ERROR" => ServerAction::Error,
+            "PRESENCE" => ServerAction::Presence,
+            _ => return None,
+        })
+    }
+}
+
+/// Which presence change a `PRESENCE` message reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresenceKind {
+    Join,
+    Leave,
+    Update,
+}
+
+impl PresenceKind {
+    /// The event name on the wire: `JOIN`, `LEAVE` or `UPDATE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresenceKind::Join => "JOIN",
+            PresenceKind::Leave => "LEAVE",
+            PresenceKind::Update => "UPDATE",
+        }
+    }
+}
+
+/// What a server message carries.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// Any message but presence: its payload object.
+    Object(JsonObject),
+    /// A `PRESENCE` message: everyone present now, and the one presence that changed.
+    Presence { kind: PresenceKind, presence: Vec<JsonObject>, changed: JsonObject },
+}
+
+/// One message from the server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerMessage {
+    pub action: ServerAction,
+    pub event: String,
+    pub channel_name: String,
+    pub request_id: Option<String>,
+    pub body: Body,
+}
+
+/// Why one object of a frame was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FrameErrorKind {
+    /// The frame held nothing but white space.
+    Empty,
+    /// A binary frame: the protocol is text only.
+    Binary,
+    /// Not valid JSON; the parser's message.
+    NotJson(String),
+    /// Nested deeper than [`MAX_DEPTH`] levels.
+    TooDeep,
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// A required field is absent or `null`.
+    MissingField(&'static str),
+    /// A field has the wrong JSON type.
+    WrongType { field: &'static str, expected: &'static str },
+    /// An `action` this client does not know.
+    UnknownAction(String),
+    /// A `PRESENCE` message whose event is not `JOIN`, `LEAVE` or `UPDATE`.
+    UnknownPresenceEvent(String),
+    /// A `PRESENCE` payload that is not `{presence: [object...], changed: object}`.
+    BadPresence(&'static str),
+}
+
+impl FrameErrorKind {
+    fn from_serde(error: serde_json::Error) -> Self {
+        let text = error.to_string();
+        if text.starts_with("recursion limit exceeded") {
+            FrameErrorKind::TooDeep
+        } else {
+            FrameErrorKind::NotJson(text)
+        }
+    }
+}
+
+impl fmt::Display for FrameErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameErrorKind::Empty => f.write_str("empty frame"),
+            FrameErrorKind::Binary => f.write_str("binary frame (the protocol is JSON text)"),
+            FrameErrorKind::NotJson(reason) => write!(f, "not JSON: {reason}"),
+            FrameErrorKind::TooDeep => f.write_str("JSON nested too deeply"),
+            FrameErrorKind::NotAnObject => f.write_str("not a JSON object"),
+            FrameErrorKind::MissingField(field) => write!(f, "missing field `{field}`"),
+            FrameErrorKind::WrongType { field, expected } => write!(f, "field `{field}` is not {expected}"),
+            FrameErrorKind::UnknownAction(action) => write!(f, "unknown action {action:?}"),
+            FrameErrorKind::UnknownPresenceEvent(event) => write!(f, "unknown presence event {event:?}"),
+            FrameErrorKind::BadPresence(reason) => write!(f, "malformed presence payload: {reason}"),
+        }
+    }
+}
+
+/// One rejected object of a frame, with the start of its text for the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameError {
+    pub kind: FrameErrorKind,
+    pub excerpt: String,
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.excerpt.is_empty() {
+            write!(f, "malformed frame: {}", self.kind)
+        } else {
+            write!(f, "malformed frame: {} in {:?}", self.kind, self.excerpt)
+        }
+    }
+}
+
+const EXCERPT_CHARS: usize = 80;
+
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// Splits a frame into its newline-separated objects and parses each.
+///
+/// A frame of only white space yields one [`FrameErrorKind::Empty`]; blank lines between objects are skipped.
+/// Each bad object is its own error, so the good ones of the same frame still get through.
+pub fn parse_frame(frame: &str) -> impl Iterator<Item = Result<ServerMessage, FrameError>> + '_ {
+    let empty = frame.trim().is_empty();
+    let empty_error = empty.then(|| FrameError { kind: FrameErrorKind::Empty, excerpt: String::new() });
+    let lines = frame.split('\n').filter(move |line| !empty && !line.trim().is_empty());
+    empty_error
+        .into_iter()
+        .map(Err)
+        .chain(lines.map(|line| parse_message(line).map_err(|kind| FrameError { kind, excerpt: excerpt(line) })))
+}
+
+/// The fields of a message, each still raw so every one can be checked and reported on its own.
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow)]
+    action: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(borrow, rename = "channelName")]
+    channel_name: Option<&'a RawValue>,
+    #[serde(borrow, rename = "requestId")]
+    request_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawPresence<'a> {
+    #[serde(borrow)]
+    presence: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    changed: Option<&'a RawValue>,
+}
+
+/// Parses one JSON object of a frame.
+///
+/// # Errors
+/// The first thing wrong with it, checked in the order: JSON, object, fields, action, payload.
+pub fn parse_message(text: &str) -> Result<ServerMessage, FrameErrorKind> {
+    // Validate the whole text first, so that a syntax error is reported as such and not as a shape error.
+    let whole: &RawValue = serde_json::from_str(text).map_err(FrameErrorKind::from_serde)?;
+    check_depth(whole.get())?;
+    if !whole.get().starts_with('{') {
+        return Err(FrameErrorKind::NotAnObject);
+    }
+    let raw: RawMessage<'_> = serde_json::from_str(whole.get()).map_err(|e| {
+        // Only a duplicated key can fail here: the text is a valid object.
+        FrameErrorKind::NotJson(e.to_string())
+    })?;
+
+    let action_text = required_string(raw.action, "action")?;
+    let event = required_string(raw.event, "event")?;
+    let channel_name = required_string(raw.channel_name, "channelName")?;
+    let request_id = raw.request_id.map(|value| string(value, "requestId")).transpose()?;
+    let payload = raw.payload.ok_or(FrameErrorKind::MissingField("payload"))?;
+    let action =
+        ServerAction::from_wire(&action_text).ok_or_else(|| FrameErrorKind::UnknownAction(action_text.into_owned()))?;
+
+    let body = if action == ServerAction::Presence {
+        let kind = match &*event {
+            "JOIN" => PresenceKind::Join,
+            "LEAVE" => PresenceKind::Leave,
+            "UPDATE" => PresenceKind::Update,
+            _ => return Err(FrameErrorKind::UnknownPresenceEvent(event.into_owned())),
+        };
+        parse_presence(kind, payload)?
+    } else {
+        Body::Object(
+            JsonObject::from_raw(payload)
+                .ok_or(FrameErrorKind::WrongType { field: "payload", expected: "an object" })?,
+        )
+    };
+
+    Ok(ServerMessage {
+        action,
+        event: event.into_owned(),
+        channel_name: channel_name.into_owned(),
+        request_id: request_id.map(Cow::into_owned),
+        body,
+    })
+}
+
+fn parse_presence(kind: PresenceKind, payload: &RawValue) -> Result<Body, FrameErrorKind> {
+    if !payload.get().starts_with('{') {
+        return Err(FrameErrorKind::WrongType { field: "payload", expected: "an object" });
+    }
+    let raw: RawPresence<'_> = serde_json::from_str(payload.get())
+        .map_err(|_| FrameErrorKind::BadPresence("`presence` must be an array of objects"))?;
+    let list = raw.presence.ok_or(FrameErrorKind::BadPresence("missing `presence`"))?;
+    let changed = raw.changed.ok_or(FrameErrorKind::BadPresence("missing `changed`"))?;
+    let presence = list
+        .into_iter()
+        .map(JsonObject::from_raw)
+        .collect::<Option<Vec<_>>>()
+        .ok_or(FrameErrorKind::BadPresence("`presence` must be an array of objects"))?;
+    let changed = JsonObject::from_raw(changed).ok_or(FrameErrorKind::BadPresence("`changed` must be an object"))?;
+    Ok(Body::Presence { kind, presence, changed })
+}
+
+fn required_string<'a>(value: Option<&'a RawValue>, field: &'static str) -> Result<Cow<'a, str>, FrameErrorKind> {
+    string(value.ok_or(FrameErrorKind::MissingField(field))?, field)
+}
+
+fn string<'a>(value: &'a RawValue, field: &'static str) -> Result<Cow<'a, str>, FrameErrorKind> {
+    if !value.get().starts_with('"') {
+        return Err(FrameErrorKind::WrongType { field, expected: "a string" });
+    }
+    // Validation skims strings; decoding finds what it let through, such as an escaped lone surrogate.
+    serde_json::from_str(value.get()).map_err(|e| FrameErrorKind::NotJson(format!("field `{field}`: {e}")))
+}
+
+/// How deeply arrays and objects may nest in a message (the payload's own levels included).
+pub const MAX_DEPTH: usize = 128;
+
+/// Rejects text nested deeper than [`MAX_DEPTH`]. serde_json skims a raw value without a depth limit, and whoever
+/// turns the payload into a tree later (JS `JSON.parse`, a Rust deserializer) should not meet absurd nesting.
+fn check_depth(text: &str) -> Result<(), FrameErrorKind> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(FrameErrorKind::TooDeep);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The `action` of a client message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientAction {
+    JoinChannel,
+    LeaveChannel,
+    Broadcast,
+}
+
+impl ClientAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            ClientAction::JoinChannel => "JOIN_CHANNEL",
+            ClientAction::LeaveChannel => "LEAVE_CHANNEL",
+            ClientAction::Broadcast => "BROADCAST",
+        }
+    }
+}
+
+/// Encodes a client message as one JSON text frame.
+pub(crate) fn encode_client_message(
+    action: ClientAction,
+    event: &str,
+    channel_name: &str,
+    request_id: &str,
+    payload: &JsonObject,
+) -> String {
+    let mut frame = String::with_capacity(80 + event.len() + channel_name.len() + request_id.len() + payload.0.len());
+    frame.push_str(r#"{"action":""#);
+    frame.push_str(action.as_str());
+    frame.push_str(r#"","event":"#);
+    push_json_string(&mut frame, event);
+    frame.push_str(r#","channelName":"#);
+    push_json_string(&mut frame, channel_name);
+    frame.push_str(r#","requestId":"#);
+    push_json_string(&mut frame, request_id);
+    frame.push_str(r#","payload":"#);
+    frame.push_str(&payload.0);
+    frame.push('}');
+    frame
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_messages_are_valid_json_with_escapes() {
+        let payload = JsonObject::parse(r#"{"a":[1,2]}"#).unwrap();
+        let frame = encode_client_message(ClientAction::Broadcast, "we\"ird\n\u{1}", "/c", "id", &payload);
+        let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(value["event"], "we\"ird\n\u{1}");
+        assert_eq!(value["action"], "BROADCAST");
+        assert_eq!(value["payload"]["a"][1], 2);
+    }
+
+    #[test]
+    fn excerpt_is_cut_on_a_char_boundary() {
+        let long = "é".repeat(200);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+    }
+}
