@@ -227,7 +227,7 @@ fn events_of_a_replaced_socket_are_ignored() {
     h.advance(1_000);
     assert_eq!(h.opens.len(), 2);
     h.core.handle_socket_close(first, h.now, 1006, "");
-    h.core.handle_socket_error(first, "late");
+    h.core.handle_socket_error(first, h.now, "late");
     h.pump();
     assert_eq!(h.core.state(), Connecting, "the new socket is still connecting");
     assert!(!h.errors().iter().any(|e| matches!(e, Error::Socket(_))));
@@ -256,7 +256,7 @@ fn socket_errors_and_unexpected_closes_are_reported() {
     let mut h = Harness::default();
     h.connect();
     let socket = h.socket();
-    h.core.handle_socket_error(socket, "boom");
+    h.core.handle_socket_error(socket, h.now, "boom");
     h.drop_socket(1011);
     let errors = h.errors();
     assert!(matches!(errors[0], Error::Socket(m) if m == "boom"));
@@ -280,4 +280,22 @@ fn gateway_errors_are_reported_to_the_client() {
         })
         .collect();
     assert_eq!(events, ["INVALID_MESSAGE", "INTERNAL_ERROR"]);
+}
+
+#[test]
+fn an_error_before_the_socket_opened_is_a_failed_attempt() {
+    // Node 20's WebSocket reports a refused connection with an error event and never a close event.
+    let mut h = Harness::default();
+    h.core.connect(0);
+    h.pump();
+    let socket = h.socket();
+    h.core.handle_socket_error(socket, 5, "ECONNREFUSED");
+    h.pump();
+    assert_eq!(h.closes, [(4001, "connection failed")]);
+    assert_eq!(h.core.state(), Disconnected);
+    assert!(h.events.iter().any(|e| matches!(e, Event::ReconnectScheduled { attempt: 1, .. })));
+    assert_eq!(h.errors().len(), 1, "one report: {:?}", h.errors());
+    h.core.handle_socket_close(socket, 6, 1006, "");
+    h.pump();
+    assert_eq!(h.errors().len(), 1, "the late close of the failed socket is ignored");
 }

@@ -125,6 +125,7 @@ struct PendingRequest {
 const EXPIRED_MEMORY: usize = 64;
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_TIMEOUT: u16 = 4000;
+const CLOSE_FAILED: u16 = 4001;
 
 /// The client: connection and channel state machines, outbound queues and pending requests.
 pub struct ClientCore {
@@ -298,13 +299,19 @@ impl ClientCore {
             return;
         }
         self.socket = None;
-        self.connection_lost(now, Error::ConnectionClosed { code, reason: reason.to_owned() });
+        self.connection_lost(now, Some(Error::ConnectionClosed { code, reason: reason.to_owned() }));
     }
 
-    /// The socket reported an error; its close follows and does the rest.
-    pub fn handle_socket_error(&mut self, socket: SocketId, message: &str) {
-        if self.socket == Some(socket) {
-            self.emit(Event::Error(Error::Socket(message.to_owned())));
+    /// The socket reported an error. Once open, its close follows and does the rest; before it opened, the attempt
+    /// has failed (Node 20's WebSocket reports a refused connection with an error and no close).
+    pub fn handle_socket_error(&mut self, socket: SocketId, now: u64, message: &str) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.emit(Event::Error(Error::Socket(message.to_owned())));
+        if !self.socket_open {
+            self.close_socket(CLOSE_FAILED, "connection failed");
+            self.connection_lost(now, None);
         }
     }
 
@@ -344,7 +351,7 @@ impl ClientCore {
                     if self.state == ConnectionState::Connecting {
                         self.close_socket(CLOSE_TIMEOUT, "connection timeout");
                         let timeout_ms = self.options.connection_timeout;
-                        self.connection_lost(now, Error::ConnectionTimeout { timeout_ms });
+                        self.connection_lost(now, Some(Error::ConnectionTimeout { timeout_ms }));
                     }
                 }
                 TimerKind::Reconnect => {
@@ -362,7 +369,7 @@ impl ClientCore {
                     let silent_ms = now.saturating_sub(self.last_received);
                     if silent_ms >= 2 * interval {
                         self.close_socket(CLOSE_TIMEOUT, "liveness timeout");
-                        self.connection_lost(now, Error::LivenessTimeout { silent_ms });
+                        self.connection_lost(now, Some(Error::LivenessTimeout { silent_ms }));
                     } else {
                         let due = self.last_received + 2 * interval;
                         self.timers.rearm(&mut self.liveness_timer, TimerKind::Liveness, due);
@@ -404,6 +411,13 @@ impl ClientCore {
         self.live_names.insert(channel.name.clone(), id);
         self.channels.insert(id, channel);
         Ok(id)
+    }
+
+    /// Counts one more handle on the channel (a clone of a shell's channel handle).
+    pub fn retain_channel(&mut self, id: ChannelId) {
+        if let Some(channel) = self.channels.get_mut(&id) {
+            channel.handles += 1;
+        }
     }
 
     /// Drops one handle on the channel. A channel with no handles left is forgotten once it is terminal (or at once
@@ -552,11 +566,13 @@ impl ClientCore {
     }
 
     /// The socket is gone while we wanted it: stall the channels, fail what was in flight, and plan a reconnect.
-    fn connection_lost(&mut self, now: u64, error: Error) {
+    fn connection_lost(&mut self, now: u64, error: Option<Error>) {
         self.socket_open = false;
         self.timers.cancel(&mut self.connect_timer);
         self.timers.cancel(&mut self.liveness_timer);
-        self.emit(Event::Error(error));
+        if let Some(error) = error {
+            self.emit(Event::Error(error));
+        }
 
         let mut ids: Vec<ChannelId> = self.live_names.values().copied().collect();
         ids.sort();

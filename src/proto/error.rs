@@ -114,6 +114,8 @@ pub enum Error {
     Socket(String),
     /// `maxReconnectAttempts` reconnects failed in a row; the client stays disconnected until `connect()`.
     ReconnectGaveUp { attempts: u32 },
+    /// A subscriber's callback threw; delivery to the others went on.
+    Callback(String),
 }
 
 impl Error {
@@ -126,6 +128,7 @@ impl Error {
             Error::ChannelUnavailable { .. } => "ChannelUnavailableError",
             Error::MalformedFrame(_) => "MalformedFrameError",
             Error::Server { .. } => "ServerError",
+            Error::Callback(_) => "CallbackError",
             _ => "ConnectionError",
         }
     }
@@ -157,6 +160,7 @@ impl fmt::Display for Error {
             }
             Error::ConnectionClosed { code, reason } => write!(f, "connection closed (code {code}): {reason}"),
             Error::Socket(message) => write!(f, "socket error: {message}"),
+            Error::Callback(message) => write!(f, "a callback threw: {message}"),
             Error::ReconnectGaveUp { attempts } => {
                 write!(f, "gave up reconnecting after {attempts} failed attempts; call connect() to try again")
             }
