@@ -17,7 +17,17 @@ for arg in "$@"; do
 done
 
 log() { echo "[setup] $*" >&2; }
-export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/lib/env.sh
+
+# npm packages the tools need, pinned, in a folder of their own outside the repository.
+npm_tool() {
+  local package=$1 version=$2
+  if [ "$(node -p "try { require('$PONDSOCKET_TOOLS/node_modules/$package/package.json').version } catch { '' }")" != "$version" ]; then
+    log "npm install $package@$version"
+    mkdir -p "$PONDSOCKET_TOOLS"
+    npm install --prefix "$PONDSOCKET_TOOLS" --no-audit --no-fund --silent "$package@$version" >/dev/null
+  fi
+}
 
 apt_updated=0
 apt_install() {
@@ -42,9 +52,11 @@ if [ $want_wasm -eq 1 ]; then
   bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock 2>/dev/null || true)
   if [ -n "$bindgen_version" ] && ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
     log "cargo install wasm-bindgen-cli $bindgen_version"
-    cargo install wasm-bindgen-cli --version "$bindgen_version" --locked --force --quiet
+    # --locked can name a release the registry no longer serves (a yanked webpki-roots, seen here); then resolve anew.
+    cargo install wasm-bindgen-cli --version "$bindgen_version" --locked --force --quiet \
+      || cargo install wasm-bindgen-cli --version "$bindgen_version" --force --quiet
   fi
-  command -v wasm-opt >/dev/null || apt_install binaryen
+  npm_tool binaryen 132.0.0
 fi
 
 if [ $want_browser -eq 1 ]; then

@@ -1,10 +1,31 @@
 #!/usr/bin/env bash
-# Runs every test of the project on this machine, installing what they need first (see scripts/setup.sh).
-# Today: the native suite of the protocol core (cargo test). Exit code: non-zero if anything failed.
-set -euo pipefail
+# Runs every test of the project, installing what they need first (scripts/setup.sh) and starting the bundled
+# PondSocket server for the suites that talk to it. Exits non-zero if any suite failed.
+#   1. native: the protocol core (cargo test)
+#   2. package: scripts/build-pkg.sh builds pkg/ (the npm package)
+#   3. node: the packed tarball installed in an empty folder, against the server (node:test)
+#   4. browser: wasm-bindgen-test in headless Chromium against the server
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
-echo "== native: protocol core (cargo test)"
-cargo test --locked --all-targets
-cargo test --locked --doc
+failed=()
+stage() {
+  local name=$1
+  shift
+  echo
+  echo "===== $name"
+  if "$@"; then echo "===== $name: ok"; else echo "===== $name: FAILED"; failed+=("$name"); fi
+}
+
+stage setup scripts/setup.sh --browser
+stage native bash -c 'cargo test --locked --all-targets && cargo test --locked --doc'
+stage package scripts/build-pkg.sh
+stage node scripts/test-node.sh
+if [ -x scripts/test-browser.sh ]; then stage browser scripts/test-browser.sh; fi
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all suites passed"

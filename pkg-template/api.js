@@ -1,0 +1,50 @@
+// The package's JS surface around the wasm classes: state names as objects and the error classes.
+// scripts/build-pkg.sh wraps this file as an ES module (api.mjs) and as CommonJS (node/api.cjs).
+
+function definePondSocket(wasm) {
+  const ConnectionState = Object.freeze({
+    DISCONNECTED: 'disconnected',
+    CONNECTING: 'connecting',
+    CONNECTED: 'connected',
+  });
+
+  const ChannelState = Object.freeze({
+    IDLE: 'IDLE',
+    JOINING: 'JOINING',
+    JOINED: 'JOINED',
+    STALLED: 'STALLED',
+    CLOSED: 'CLOSED',
+    DECLINED: 'DECLINED',
+  });
+
+  // Explicit names: a minifier may rename the classes, and `error.name` must not change with it.
+  class PondSocketError extends Error {
+    constructor(message, name) {
+      super(message);
+      Object.defineProperty(this, 'name', { value: name ?? 'PondSocketError', configurable: true, writable: true });
+    }
+  }
+  const errorClass = (name) => ({ [name]: class extends PondSocketError {
+    constructor(message) { super(message, name); }
+  } })[name];
+
+  const errors = {
+    ResponseTimeoutError: errorClass('ResponseTimeoutError'),
+    RequestCancelledError: errorClass('RequestCancelledError'),
+    ChannelUnavailableError: errorClass('ChannelUnavailableError'),
+    MalformedFrameError: errorClass('MalformedFrameError'),
+    ServerError: errorClass('ServerError'),
+    ConnectionError: errorClass('ConnectionError'),
+    CallbackError: errorClass('CallbackError'),
+  };
+  wasm.__registerErrorClasses(errors);
+
+  return Object.freeze({
+    PondClient: wasm.PondClient,
+    Channel: wasm.Channel,
+    ConnectionState,
+    ChannelState,
+    PondSocketError,
+    ...errors,
+  });
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/ from pkg-template/ and two wasm-pack builds of the crate:
+#   pkg/index.js + pkg/web/    ES module for browsers and bundlers (wasm fetched beside the module)
+#   pkg/node/                  CommonJS for Node's require(), with an ES-module wrapper for import
+# Both builds use weak refs (the GC frees what JS drops) and wasm-opt -Oz. `npm pack pkg` then makes the tarball.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh --wasm
+source scripts/lib/env.sh
+
+build=target/pkg-build
+rm -rf "$build" pkg
+for target in web nodejs; do
+  echo "== wasm-pack build --target $target" >&2
+  wasm-pack --quiet build --release --target "$target" --weak-refs --no-pack --no-typescript \
+    --out-dir "$build/$target" --out-name pondsocket_wasm
+done
+
+mkdir -p pkg/web pkg/node
+cp -R pkg-template/. pkg/
+cp "$build/web/pondsocket_wasm.js" "$build/web/pondsocket_wasm_bg.wasm" pkg/web/
+cp "$build/nodejs/pondsocket_wasm.js" "$build/nodejs/pondsocket_wasm_bg.wasm" pkg/node/
+
+# One source for the JS surface, in both module systems.
+rm pkg/api.js
+{ cat pkg-template/api.js; echo; echo 'export default definePondSocket;'; } > pkg/api.mjs
+{ echo "'use strict';"; cat pkg-template/api.js; echo; echo 'module.exports = definePondSocket;'; } > pkg/node/api.cjs
+
+version=$(awk -F'"' '/^version = / {print $2; exit}' Cargo.toml)
+node -e '
+  const fs = require("fs");
+  const file = "pkg/package.json";
+  const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+  pkg.version = process.argv[1];
+  fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+' "$version"
+cp README.md pkg/README.md
+
+for f in pkg/web/pondsocket_wasm_bg.wasm pkg/web/pondsocket_wasm.js; do
+  printf '%-32s %7d bytes, %6d gzipped\n' "$f" "$(wc -c < "$f")" "$(gzip -9c "$f" | wc -c)" >&2
+done
+echo "pkg/ ready (version $version)" >&2

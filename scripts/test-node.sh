@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The Node suite: packs pkg/ with npm, installs the tarball into an empty folder as a user would, and runs
+# tests/node there against the bundled server (started here unless PONDSOCKET_TEST_URL is already set).
+# Expects pkg/ built (scripts/build-pkg.sh); scripts/test.sh does that first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/env.sh
+source scripts/lib/servers.sh
+
+[ -f pkg/package.json ] || scripts/build-pkg.sh
+if [ -z "${PONDSOCKET_TEST_URL:-}" ]; then
+  build_test_server
+  start_test_server
+fi
+
+mkdir -p target/npm
+rm -f target/npm/pondsocket-wasm-*.tgz
+tarball=$(cd target/npm && npm pack --silent ../../pkg | tail -1)
+app=$(mktemp -d "${TMPDIR:-/tmp}/pondsocket-node-app.XXXXXX")
+servers_add_exit_hook "rm -rf '$app'"
+(cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "$OLDPWD/target/npm/$tarball" >/dev/null)
+cp tests/node/*.mjs tests/node/*.cjs "$app/"
+echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls *.test.*)"
+
+# Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.
+node_flags=()
+if [ "$(node -p 'typeof WebSocket')" != "function" ]; then node_flags+=(--experimental-websocket); fi
+(cd "$app" && node "${node_flags[@]}" --test --test-reporter=spec *.test.mjs *.test.cjs)

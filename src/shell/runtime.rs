@@ -1,0 +1,301 @@
+//! The runtime of one client: the core, its socket and timer, and the subscribers, behind one `RefCell`.
+//!
+//! Every input borrows the core only long enough to hand it the input; [`drain`] then carries out the core's outputs
+//! one at a time and calls subscribers with no borrow held ("take, then call"), so a callback may call anything on
+//! the client or its channels. A callback that causes more outputs does not drain them itself: the loop already
+//! running picks them up in order.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+use super::listeners::Listeners;
+use super::platform::now;
+use super::socket::{describe, SocketDriver};
+use crate::proto::{
+    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, JsonObject, Output,
+    PresenceKind, RequestHandle, SocketId,
+};
+
+pub(crate) type StateListener = dyn Fn(ConnectionState);
+pub(crate) type ErrorListener = dyn Fn(&Error);
+pub(crate) type ReconnectListener = dyn Fn(u32, u64);
+pub(crate) type MessageListener = dyn Fn(&str, &JsonObject);
+pub(crate) type EventListener = dyn Fn(&JsonObject);
+pub(crate) type PresenceListener = dyn Fn(PresenceKind, &JsonObject, &Rc<[JsonObject]>);
+pub(crate) type ChannelStateListener = dyn Fn(ChannelState);
+pub(crate) type ChannelErrorListener = dyn Fn(&ChannelError);
+pub(crate) type ResponseCallback = Box<dyn FnOnce(Result<JsonObject, Error>)>;
+
+#[derive(Default)]
+pub(crate) struct ChannelListeners {
+    pub(crate) message: Listeners<MessageListener>,
+    pub(crate) by_event: HashMap<String, Listeners<EventListener>>,
+    pub(crate) presence: Listeners<PresenceListener>,
+    pub(crate) state: Listeners<ChannelStateListener>,
+    pub(crate) error: Listeners<ChannelErrorListener>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) core: ClientCore,
+    socket: Option<SocketDriver>,
+    timer: Option<(u64, Timeout)>,
+    websocket_constructor: Option<Function>,
+    pub(crate) state_listeners: Listeners<StateListener>,
+    pub(crate) error_listeners: Listeners<ErrorListener>,
+    pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
+    pub(crate) channels: HashMap<ChannelId, ChannelListeners>,
+    pub(crate) requests: HashMap<RequestHandle, ResponseCallback>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) inner: RefCell<Inner>,
+    draining: Cell<bool>,
+    /// Channel handles dropped while the runtime was borrowed; released at the next drain.
+    deferred_releases: RefCell<Vec<ChannelId>>,
+}
+
+impl Shared {
+    pub(crate) fn new(core: ClientCore, websocket_constructor: Option<Function>) -> Rc<Self> {
+        Rc::new(Shared {
+            inner: RefCell::new(Inner {
+                core,
+                socket: None,
+                timer: None,
+                websocket_constructor,
+                state_listeners: Listeners::default(),
+                error_listeners: Listeners::default(),
+                reconnect_listeners: Listeners::default(),
+                channels: HashMap::new(),
+                requests: HashMap::new(),
+            }),
+            draining: Cell::new(false),
+            deferred_releases: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Runs `input` on the core, then carries out what it asked for.
+    pub(crate) fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore, u64) -> T) -> T {
+        let result = input(&mut self.inner.borrow_mut().core, now());
+        drain(self);
+        result
+    }
+
+    /// Drops one handle on a channel, now or, if the runtime is borrowed, at the next drain.
+    pub(crate) fn release_channel(self: &Rc<Self>, id: ChannelId) {
+        if self.inner.try_borrow_mut().is_err() {
+            self.deferred_releases.borrow_mut().push(id);
+            return;
+        }
+        self.with_core(|core, _| core.release_channel(id));
+        self.forget_listeners_if_gone(id);
+    }
+
+    fn forget_listeners_if_gone(&self, id: ChannelId) {
+        let removed = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.core.channel_state(id).is_some() {
+                return;
+            }
+            inner.channels.remove(&id)
+        };
+        drop(removed);
+    }
+
+    /// Tells the client's `onError` subscribers.
+    pub(crate) fn report(&self, error: &Error) {
+        let listeners = self.inner.borrow().error_listeners.snapshot();
+        for (_, listener) in listeners.iter() {
+            listener(error);
+        }
+    }
+}
+
+/// Carries out the core's outputs until there are none, then re-arms the timer.
+pub(crate) fn drain(shared: &Rc<Shared>) {
+    if shared.draining.replace(true) {
+        return;
+    }
+    loop {
+        let released: Vec<ChannelId> = std::mem::take(&mut *shared.deferred_releases.borrow_mut());
+        for id in released {
+            shared.inner.borrow_mut().core.release_channel(id);
+            shared.forget_listeners_if_gone(id);
+        }
+        let output = shared.inner.borrow_mut().core.poll();
+        match output {
+            None => break,
+            Some(Output::Open { socket, url }) => open_socket(shared, socket, &url),
+            Some(Output::Close { socket, code, reason }) => {
+                let driver = take_socket(shared, socket);
+                if let Some(driver) = driver {
+                    driver.close(code, reason);
+                }
+            }
+            Some(Output::Send(frame)) => {
+                let result = shared.inner.borrow().socket.as_ref().map(|s| s.send(&frame));
+                if let Some(Err(message)) = result {
+                    shared.report(&Error::Socket(format!("send failed: {message}")));
+                }
+            }
+            Some(Output::Event(event)) => deliver(shared, event),
+        }
+    }
+    shared.draining.set(false);
+    rearm_timer(shared);
+}
+
+fn take_socket(shared: &Shared, socket: SocketId) -> Option<SocketDriver> {
+    let mut inner = shared.inner.borrow_mut();
+    if inner.socket.as_ref().is_some_and(|s| s.id == socket) {
+        inner.socket.take()
+    } else {
+        None
+    }
+}
+
+fn open_socket(shared: &Rc<Shared>, socket: SocketId, url: &str) {
+    let constructor = shared.inner.borrow().websocket_constructor.clone();
+    match SocketDriver::open(shared, socket, url, constructor.as_ref()) {
+        Ok(driver) => {
+            let previous = shared.inner.borrow_mut().socket.replace(driver);
+            drop(previous);
+        }
+        Err(message) => {
+            // The core hears of it as a socket that failed to open, and schedules a reconnect.
+            let mut inner = shared.inner.borrow_mut();
+            // An error before the socket opened is a failed attempt: the core schedules a reconnect.
+            inner.core.handle_socket_error(socket, now(), &format!("cannot open a WebSocket: {message}"));
+        }
+    }
+}
+
+fn rearm_timer(shared: &Rc<Shared>) {
+    let replaced = {
+        let mut inner = shared.inner.borrow_mut();
+        let next = inner.core.poll_timeout();
+        match (next, &inner.timer) {
+            (Some(deadline), Some((armed, _))) if *armed == deadline => None,
+            (None, _) => inner.timer.take(),
+            (Some(deadline), _) => {
+                let delay = deadline.saturating_sub(now()).min(u64::from(u32::MAX)) as u32;
+                // Like the socket's handlers, a pending timer keeps the client alive until it fires or is cancelled.
+                let owner = shared.clone();
+                let timeout = Timeout::new(delay, move || {
+                    let fired = owner.inner.borrow_mut().timer.take();
+                    owner.with_core(|core, now| core.handle_timeout(now));
+                    drop(fired);
+                });
+                inner.timer.replace((deadline, timeout))
+            }
+        }
+    };
+    drop(replaced);
+}
+
+pub(crate) fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {
+    shared.with_core(|core, now| core.handle_socket_open(socket, now));
+}
+
+pub(crate) fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValue) {
+    match data.as_string() {
+        Some(text) => shared.with_core(|core, now| core.handle_frame(socket, &text, now)),
+        // binaryType is "arraybuffer"; anything that is not text is a frame the protocol does not have.
+        None => shared.with_core(|core, now| core.handle_binary_frame(socket, now)),
+    }
+}
+
+pub(crate) fn socket_closed(shared: &Rc<Shared>, socket: SocketId, code: u16, reason: &str) {
+    let driver = take_socket(shared, socket);
+    shared.with_core(|core, now| core.handle_socket_close(socket, now, code, reason));
+    drop(driver);
+}
+
+pub(crate) fn socket_error(shared: &Rc<Shared>, socket: SocketId, message: &str) {
+    shared.with_core(|core, now| core.handle_socket_error(socket, now, message));
+}
+
+/// Calls the subscribers of one event, with no borrow held.
+fn deliver(shared: &Rc<Shared>, event: Event) {
+    match event {
+        Event::ConnectionState(state) => {
+            let listeners = shared.inner.borrow().state_listeners.snapshot();
+            for (_, listener) in listeners.iter() {
+                listener(state);
+            }
+        }
+        Event::ReconnectScheduled { attempt, delay_ms, .. } => {
+            let listeners = shared.inner.borrow().reconnect_listeners.snapshot();
+            for (_, listener) in listeners.iter() {
+                listener(attempt, delay_ms);
+            }
+        }
+        Event::Error(error) => shared.report(&error),
+        Event::Response(handle, outcome) => {
+            let callback = shared.inner.borrow_mut().requests.remove(&handle);
+            if let Some(callback) = callback {
+                callback(outcome);
+            }
+        }
+        Event::Channel(id, event) => deliver_to_channel(shared, id, event),
+    }
+}
+
+fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
+    macro_rules! snapshot {
+        ($field:ident) => {
+            match shared.inner.borrow().channels.get(&id) {
+                Some(listeners) => listeners.$field.snapshot(),
+                None => return,
+            }
+        };
+    }
+    match event {
+        ChannelEvent::State(state) => {
+            for (_, listener) in snapshot!(state).iter() {
+                listener(state);
+            }
+            if state.is_terminal() {
+                shared.forget_listeners_if_gone(id);
+            }
+        }
+        ChannelEvent::Message { event, payload } => {
+            let (all, named) = {
+                let inner = shared.inner.borrow();
+                let Some(listeners) = inner.channels.get(&id) else { return };
+                (listeners.message.snapshot(), listeners.by_event.get(&event).map(Listeners::snapshot))
+            };
+            for (_, listener) in all.iter() {
+                listener(&event, &payload);
+            }
+            for (_, listener) in named.iter().flat_map(|n| n.iter()) {
+                listener(&payload);
+            }
+        }
+        ChannelEvent::Presence { kind, changed, presence } => {
+            for (_, listener) in snapshot!(presence).iter() {
+                listener(kind, &changed, &presence);
+            }
+        }
+        ChannelEvent::Declined(error) | ChannelEvent::Error(error) => {
+            for (_, listener) in snapshot!(error).iter() {
+                listener(&error);
+            }
+        }
+        ChannelEvent::Evicted(reason) => {
+            let error = ChannelError { code: "EVICTED".into(), message: reason, status: 403 };
+            for (_, listener) in snapshot!(error).iter() {
+                listener(&error);
+            }
+        }
+    }
+}
+
+/// A thrown value from a JS callback, as the client's error.
+pub(crate) fn callback_error(error: &JsValue) -> Error {
+    Error::Callback(describe(error))
+}

@@ -1,0 +1,208 @@
+// The JS API through `import 'pondsocket-wasm'` (the package as installed from its tarball) against the real server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+import * as api from 'pondsocket-wasm';
+import defaultApi from 'pondsocket-wasm';
+import { url, unique, until, next, stateIs, connected, joinedClient } from './helpers.mjs';
+
+const {
+  PondClient, Channel, ConnectionState, ChannelState, ResponseTimeoutError, RequestCancelledError,
+  ChannelUnavailableError, PondSocketError, CallbackError,
+} = api;
+
+test('import and require give the same classes', () => {
+  const required = createRequire(import.meta.url)('pondsocket-wasm');
+  assert.equal(required.PondClient, PondClient);
+  assert.equal(defaultApi.PondClient, PondClient);
+  assert.equal(ConnectionState.CONNECTED, 'connected');
+  assert.equal(ChannelState.DECLINED, 'DECLINED');
+});
+
+test('connects in order and reports the state at once', async () => {
+  const client = new PondClient(url, { token: 'good' });
+  const states = [];
+  client.onConnectionChange((s) => states.push(s));
+  assert.deepEqual(states, ['disconnected'], 'called at once with the current state');
+  assert.equal(client.getState(), ConnectionState.DISCONNECTED);
+  client.connect();
+  await until(() => states.includes('connected'), 'connected');
+  assert.deepEqual(states, ['disconnected', 'connecting', 'connected']);
+  client.disconnect();
+  assert.equal(client.getState(), 'disconnected');
+});
+
+test('join, echo, broadcast and leave', async () => {
+  const room = `/chat/${unique('basic')}`;
+  const { client, channel } = await joinedClient(api, room, { name: 'ann' });
+  assert.ok(channel instanceof Channel);
+  assert.equal(channel.name, room);
+  assert.equal(channel.channelState, ChannelState.JOINED);
+  assert.deepEqual(await channel.sendForResponse('echo', { a: [1, 'two'] }), { a: [1, 'two'] });
+  const message = next((cb) => channel.onMessageEvent('message', cb), () => true, 'broadcast');
+  const all = next((cb) => channel.onMessage(cb), (event) => event === 'message', 'onMessage');
+  channel.sendMessage('broadcast', { text: 'hi' });
+  assert.deepEqual(await message, { text: 'hi' });
+  assert.deepEqual(await all, ['message', { text: 'hi' }]);
+  channel.leave();
+  assert.equal(channel.channelState, 'CLOSED');
+  assert.throws(() => channel.sendMessage('broadcast', {}), (e) => e instanceof ChannelUnavailableError && /CLOSED/.test(e.message));
+  client.disconnect();
+});
+
+test('fifty concurrent requests each resolve with their own reply', async () => {
+  const { client, channel } = await joinedClient(api, `/chat/${unique('many')}`);
+  const replies = await Promise.all(Array.from({ length: 50 }, (_, n) => channel.sendForResponse('echo', { n })));
+  assert.deepEqual(replies.map((r) => r.n), Array.from({ length: 50 }, (_, n) => n));
+  client.disconnect();
+});
+
+test('a request times out with ResponseTimeoutError; leave rejects the others', async () => {
+  const { client, channel } = await joinedClient(api, `/chat/${unique('timeout')}`, {}, { responseTimeout: 3000 });
+  await assert.rejects(channel.sendForResponse('late', { delayMs: 1000 }, 50), (e) => {
+    assert.ok(e instanceof ResponseTimeoutError && e instanceof PondSocketError && e instanceof Error);
+    assert.equal(e.name, 'ResponseTimeoutError');
+    assert.equal(e.timeoutMs, 50);
+    assert.equal(e.event, 'late');
+    return true;
+  });
+  const pending = channel.sendForResponse('late', { delayMs: 2000 });
+  channel.leave();
+  await assert.rejects(pending, (e) => e instanceof RequestCancelledError && /left/.test(e.message));
+  client.disconnect();
+});
+
+test('declined and not-found joins end DECLINED with joinError', async () => {
+  const client = new PondClient(url, { token: 'good' }, { joinTimeout: 300 });
+  client.connect();
+  const cases = [
+    [`/private/${unique('p')}`, { code: 'UNAUTHORIZED', message: 'private room', status: 403 }],
+    [`/nope/${unique('n')}`, { status: 404 }],
+    [`/silent/${unique('s')}`, { status: 408 }],
+  ];
+  for (const [name, expected] of cases) {
+    const channel = client.createChannel(name);
+    const errors = [];
+    channel.onError((e) => errors.push(e));
+    channel.join();
+    await stateIs(channel, 'DECLINED');
+    for (const [key, value] of Object.entries(expected)) assert.equal(channel.joinError[key], value, `${name} ${key}`);
+    assert.deepEqual(errors, [channel.joinError]);
+    assert.throws(() => channel.join(), ChannelUnavailableError);
+    assert.notEqual(client.createChannel(name), channel, 'a declined channel is replaced');
+  }
+  client.disconnect();
+});
+
+test('presence across two clients', async () => {
+  const room = `/chat/${unique('presence')}`;
+  const a = await joinedClient(api, room, { name: 'ann' });
+  const joined = next((cb) => a.channel.onJoin(cb), (p) => p.name === 'bob', 'bob joins');
+  const b = await joinedClient(api, room, { name: 'bob' });
+  assert.equal((await joined).name, 'bob');
+  await until(() => a.channel.presence.length === 2 && b.channel.presence.length === 2, 'both see two');
+  const update = next((cb) => a.channel.onPresenceChange(cb), (c) => c.changed.name === 'bob', 'update');
+  b.channel.sendMessage('status', { typing: true });
+  const change = await update;
+  assert.equal(change.changed.typing, true);
+  assert.equal(change.presence.length, 2);
+  const left = next((cb) => a.channel.onLeave(cb), (p) => p.name === 'bob', 'bob leaves');
+  const users = next((cb) => a.channel.onUsersChange(cb), (u) => u.length === 1, 'one user');
+  b.channel.leave();
+  await left;
+  assert.equal((await users)[0].name, 'ann');
+  a.client.disconnect();
+  b.client.disconnect();
+});
+
+test('a callback that throws is reported and the others still run; callbacks may call the client', async () => {
+  const { client, channel } = await joinedClient(api, `/chat/${unique('throw')}`);
+  const errors = [];
+  client.onError((e) => errors.push(e));
+  channel.onMessageEvent('message', () => { throw new Error('boom'); });
+  const reached = next((cb) => channel.onMessageEvent('message', cb), () => true, 'second listener');
+  channel.sendMessage('broadcast', { n: 1 });
+  await reached;
+  await until(() => errors.some((e) => e instanceof CallbackError && /boom/.test(e.message)), 'CallbackError');
+  // Re-entrancy: a listener that sends a request and leaves while it is being called.
+  const replies = [];
+  channel.onMessageEvent('message', (payload) => {
+    if (payload.n === 2) {
+      channel.sendForResponse('echo', { from: 'callback' }).then((r) => replies.push(r), (e) => replies.push(e));
+      const other = client.createChannel(`/chat/${unique('inner')}`);
+      other.join();
+    }
+  });
+  channel.sendMessage('broadcast', { n: 2 });
+  await until(() => replies.length === 1, 'a reply to the request made inside a callback');
+  assert.deepEqual(replies[0], { from: 'callback' });
+  client.disconnect();
+});
+
+test('bad arguments throw errors that name the problem', () => {
+  assert.throws(() => new PondClient('ftp://example.com/socket?token=secret'), (e) => {
+    assert.ok(e instanceof TypeError);
+    assert.match(e.message, /unsupported scheme "ftp"/);
+    assert.doesNotMatch(e.message, /secret/, 'the token never appears in messages');
+    return true;
+  });
+  assert.throws(() => new PondClient('/socket'), /no scheme/);
+  assert.throws(() => new PondClient(url, 'token=x'), /`params` must be an object/);
+  assert.throws(() => new PondClient(url, {}, { connectionTimeout: -5 }), /connectionTimeout/);
+  assert.throws(() => new PondClient(url, {}, { maxQueueSize: 0 }), /maxQueueSize/);
+  assert.throws(() => new PondClient(url, {}, { conectionTimeout: 5 }), /unknown option `conectionTimeout`/);
+  const client = new PondClient(url, { token: 'good' });
+  assert.throws(() => client.createChannel(7), /`name` must be a string/);
+  assert.throws(() => client.onError('nope'), /`callback` must be a function/);
+  const channel = client.createChannel('/chat/x');
+  assert.throws(() => channel.sendMessage('e', [1, 2]), /`payload` must be an object, got an array/);
+  const cyclic = {};
+  cyclic.self = cyclic;
+  assert.throws(() => channel.sendMessage('e', cyclic), /cannot be serialized/);
+  return assert.rejects(channel.sendForResponse('e', {}, -1), /timeoutMs/);
+});
+
+test('disconnect closes every channel and does not reconnect', async () => {
+  const { client, channel } = await joinedClient(api, `/chat/${unique('bye')}`, {}, { baseReconnectDelay: 50, maxReconnectDelay: 50 });
+  const states = [];
+  client.onConnectionChange((s) => states.push(s));
+  const pending = channel.sendForResponse('late', { delayMs: 1000 });
+  client.disconnect();
+  assert.equal(channel.channelState, 'CLOSED');
+  await assert.rejects(pending, RequestCancelledError);
+  await new Promise((r) => setTimeout(r, 200)); // the assertion is that nothing happens in this window
+  assert.deepEqual(states, ['connected', 'disconnected']);
+});
+
+test('a bad token is retried up to maxReconnectAttempts, then given up', async () => {
+  const client = new PondClient(url, { token: 'bad' }, { maxReconnectAttempts: 2, baseReconnectDelay: 20, maxReconnectDelay: 40 });
+  const states = [];
+  const errors = [];
+  client.onConnectionChange((s) => states.push(s));
+  client.onError((e) => errors.push(e));
+  client.connect();
+  await until(() => errors.some((e) => /gave up/.test(e.message)), 'giving up', 10000);
+  assert.equal(states.filter((s) => s === 'connecting').length, 3);
+  assert.ok(!states.includes('connected'));
+  assert.equal(client.getState(), 'disconnected');
+});
+
+test('the WebSocket option is used to open sockets', async () => {
+  let opened = 0;
+  class CountingWebSocket extends WebSocket {
+    constructor(address) { super(address); opened += 1; }
+  }
+  const client = new PondClient(url, { token: 'good' }, { WebSocket: CountingWebSocket });
+  client.connect();
+  await connected(client);
+  assert.equal(opened, 1);
+  client.disconnect();
+});
+
+test('an existing query string is kept', async () => {
+  const client = new PondClient(`${url}?name=zed&token=old`, { token: 'good' });
+  client.connect();
+  await connected(client);
+  client.disconnect();
+});

@@ -1,0 +1,57 @@
+// Shared by the Node suites: the server's address, unique names, and waiting for events instead of sleeping.
+export const url = process.env.PONDSOCKET_TEST_URL;
+if (!url) throw new Error('PONDSOCKET_TEST_URL is not set: run through scripts/test-node.sh');
+export const control = process.env.PONDSOCKET_CONTROL_URL;
+
+let counter = 0;
+export const unique = (prefix) => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
+
+/** Resolves once `predicate()` is true, checked after each event the `subscribe` callback reports. */
+export function until(predicate, what, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    if (predicate()) return resolve();
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (predicate()) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }
+    }, 5);
+  });
+}
+
+/** The next value a subscription method reports that satisfies `accept`. */
+export function next(subscribe, accept = () => true, what = 'an event', timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    let unsubscribe = () => {};
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    unsubscribe = subscribe((...args) => {
+      if (accept(...args)) {
+        clearTimeout(timer);
+        queueMicrotask(() => unsubscribe());
+        resolve(args.length > 1 ? args : args[0]);
+      }
+    });
+  });
+}
+
+export const stateIs = (channel, state, timeoutMs) =>
+  next((cb) => channel.onChannelStateChange(cb), (s) => s === state, `channel ${channel.name} ${state}`, timeoutMs);
+
+export const connected = (client) =>
+  next((cb) => client.onConnectionChange(cb), (s) => s === 'connected', 'connected');
+
+export async function joinedClient(api, room, params = {}, options = {}) {
+  const client = new api.PondClient(url, { token: 'good' }, options);
+  client.connect();
+  const channel = client.createChannel(room, params);
+  channel.join();
+  await stateIs(channel, 'JOINED');
+  return { client, channel };
+}
