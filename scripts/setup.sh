@@ -57,6 +57,7 @@ if [ $want_wasm -eq 1 ]; then
       || cargo install wasm-bindgen-cli --version "$bindgen_version" --force --quiet
   fi
   npm_tool binaryen 132.0.0
+  npm_tool typescript 5.9.3
 fi
 
 if [ $want_browser -eq 1 ]; then

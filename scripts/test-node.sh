@@ -19,7 +19,12 @@ tarball=$(cd target/npm && npm pack --silent ../../pkg | tail -1)
 app=$(mktemp -d "${TMPDIR:-/tmp}/pondsocket-node-app.XXXXXX")
 servers_add_exit_hook "rm -rf '$app'"
 (cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "$OLDPWD/target/npm/$tarball" >/dev/null)
-cp tests/node/*.mjs tests/node/*.cjs "$app/"
+cp tests/node/*.mjs tests/node/*.cjs tests/node/*.ts "$app/"
+
+echo "== node: type-check tests/node/typecheck.ts against the package's index.d.ts"
+tsc=$PONDSOCKET_TOOLS/node_modules/typescript/bin/tsc
+(cd "$app" && node "$tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 \
+  --lib es2022,dom typecheck.ts)
 echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls *.test.*)"
 
 # Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.
