@@ -246,17 +246,21 @@ fn deliver(shared: &Rc<Shared>, event: Event) {
 }
 
 fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
+    // A statement of its own: a borrow taken in a `for` loop's head would last until the loop ends, and the
+    // listeners it calls may call back into the client.
     macro_rules! snapshot {
-        ($field:ident) => {
-            match shared.inner.borrow().channels.get(&id) {
-                Some(listeners) => listeners.$field.snapshot(),
+        ($field:ident) => {{
+            let listeners = shared.inner.borrow().channels.get(&id).map(|l| l.$field.snapshot());
+            match listeners {
+                Some(listeners) => listeners,
                 None => return,
             }
-        };
+        }};
     }
     match event {
         ChannelEvent::State(state) => {
-            for (_, listener) in snapshot!(state).iter() {
+            let listeners = snapshot!(state);
+            for (_, listener) in listeners.iter() {
                 listener(state);
             }
             if state.is_terminal() {
@@ -277,18 +281,21 @@ fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
             }
         }
         ChannelEvent::Presence { kind, changed, presence } => {
-            for (_, listener) in snapshot!(presence).iter() {
+            let listeners = snapshot!(presence);
+            for (_, listener) in listeners.iter() {
                 listener(kind, &changed, &presence);
             }
         }
         ChannelEvent::Declined(error) | ChannelEvent::Error(error) => {
-            for (_, listener) in snapshot!(error).iter() {
+            let listeners = snapshot!(error);
+            for (_, listener) in listeners.iter() {
                 listener(&error);
             }
         }
         ChannelEvent::Evicted(reason) => {
             let error = ChannelError { code: "EVICTED".into(), message: reason, status: 403 };
-            for (_, listener) in snapshot!(error).iter() {
+            let listeners = snapshot!(error);
+            for (_, listener) in listeners.iter() {
                 listener(&error);
             }
         }
