@@ -3,7 +3,7 @@
 # Idempotent: safe to run on every invocation of scripts/test.sh and scripts/demo.sh.
 #   scripts/setup.sh            native tools only (cargo test)
 #   scripts/setup.sh --wasm     + wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt
-#   scripts/setup.sh --browser  + the above, Chromium and chromedriver
+#   scripts/setup.sh --browser  + the above, Chromium, chromedriver and playwright-core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,9 +58,12 @@ if [ $want_wasm -eq 1 ]; then
   fi
   npm_tool binaryen 132.0.0
   npm_tool typescript 5.9.3
+  npm_tool ws 8.23.0
 fi
 
 if [ $want_browser -eq 1 ]; then
   apt_install chromium chromium-driver
+  # Drives the system Chromium for the demo test (`npx playwright install` downloads nothing here).
+  npm_tool playwright-core 1.65.1
 fi
 log "ok"

@@ -12,6 +12,7 @@ if [ -z "${PONDSOCKET_TEST_URL:-}" ]; then
   build_test_server
   start_test_server
 fi
+[ -n "${PONDSOCKET_HOSTILE_URL:-}" ] || start_hostile_server
 
 mkdir -p target/npm
 rm -f target/npm/pondsocket-wasm-*.tgz
@@ -30,4 +31,4 @@ echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls 
 # Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.
 node_flags=()
 if [ "$(node -p 'typeof WebSocket')" != "function" ]; then node_flags+=(--experimental-websocket); fi
-(cd "$app" && node "${node_flags[@]}" --test --test-reporter=spec *.test.mjs *.test.cjs)
+(cd "$app" && node "${node_flags[@]}" --test --test-force-exit --test-reporter=spec *.test.mjs *.test.cjs)

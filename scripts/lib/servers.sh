@@ -3,9 +3,10 @@
 # Sourcing starts nothing; everything is `set -euo pipefail`-safe.
 #
 #   build_test_server                  cargo build --release of tests/server
-#   start_test_server [--static DIR] [--control-port N]
+#   start_test_server [--static DIR] [--port N] [--control-port N]
 #                                      start tests/support/supervisor.mjs (which
-#                                      starts the server) in the background, wait
+#                                      starts the server, on port N if given, else
+#                                      on one the OS picks) in the background, wait
 #                                      for it (60 s), then export
 #                                        PONDSOCKET_TEST_URL     ws://127.0.0.1:P/socket
 #                                        PONDSOCKET_HTTP_URL     http://127.0.0.1:P
@@ -88,7 +89,7 @@ start_test_server() {
   local extra_args=()
   while [ $# -gt 0 ]; do
     case "$1" in
-      --static | --control-port)
+      --static | --port | --control-port)
         [ $# -ge 2 ] || { echo "start_test_server: $1 needs a value" >&2; return 2; }
         extra_args+=("$1" "$2")
         shift 2
@@ -171,4 +172,36 @@ stop_test_servers() {
   done
   _SERVERS_PIDS=()
   _SERVERS_LOGS=()
+}
+
+# start_hostile_server: the scripted misbehaving server (tests/support/hostile-server.mjs); exports
+#   PONDSOCKET_HOSTILE_URL    ws://127.0.0.1:P/socket
+#   PONDSOCKET_BLACKHOLE_URL  ws://127.0.0.1:Q/socket (TCP accepted, handshake never answered)
+# stop_test_servers stops it with the others.
+start_hostile_server() {
+  local log pid line="" deadline
+  log="$(mktemp "${TMPDIR:-/tmp}/pondsocket-hostile.XXXXXX")"
+  case " ${_SERVERS_EXIT_HOOKS[*]-} " in
+    *" _servers_exit_hook "*) _servers_install_exit_trap ;;
+    *) servers_add_exit_hook _servers_exit_hook ;;
+  esac
+  "${NODE:-node}" "$_SERVERS_ROOT/tests/support/hostile-server.mjs" </dev/null >"$log" 2>&1 &
+  pid=$!
+  _SERVERS_PIDS+=("$pid")
+  _SERVERS_LOGS+=("$log")
+  deadline=$((SECONDS + 30))
+  until line="$(grep -m1 '^HOSTILE ' "$log" 2>/dev/null)"; do
+    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "start_hostile_server: not ready; log ($log):" >&2
+      cat "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  # HOSTILE http://127.0.0.1:P BLACKHOLE http://127.0.0.1:Q
+  local hostile blackhole
+  read -r _ hostile _ blackhole <<<"$line"
+  export PONDSOCKET_HOSTILE_URL="ws://${hostile#http://}/socket"
+  export PONDSOCKET_BLACKHOLE_URL="ws://${blackhole#http://}/socket"
+  _servers_log "hostile server $PONDSOCKET_HOSTILE_URL (blackhole $PONDSOCKET_BLACKHOLE_URL)"
 }

@@ -206,3 +206,32 @@ test('an existing query string is kept', async () => {
   await connected(client);
   client.disconnect();
 });
+
+test('state, presence and error callbacks may call back into the client', async (t) => {
+  const client = new PondClient(url, { token: 'good' });
+  t.after(() => client.disconnect());
+  client.connect();
+  const outcomes = [];
+  const channel = client.createChannel(`/chat/${unique('reenter')}`, { name: 'r' });
+  channel.onChannelStateChange((state) => {
+    if (state === 'JOINED') channel.sendForResponse('echo', { from: 'state' }).then((r) => outcomes.push(r));
+  });
+  channel.onJoin(() => {
+    const inner = client.createChannel(`/chat/${unique('from-join')}`);
+    inner.onChannelStateChange((s) => s === 'JOINED' && outcomes.push('inner joined'));
+    inner.join();
+  });
+  const declined = client.createChannel(`/private/${unique('p')}`);
+  declined.onError(() => {
+    outcomes.push('declined');
+    declined.leave();
+    client.createChannel(declined.name).leave();
+  });
+  channel.join();
+  declined.join();
+  await until(() => outcomes.length === 3, 'every callback made its call', 5000);
+  assert.ok(outcomes.includes('declined') && outcomes.includes('inner joined'), JSON.stringify(outcomes));
+  assert.ok(outcomes.some((o) => o.from === 'state'), JSON.stringify(outcomes));
+  channel.onChannelStateChange((state) => state === 'JOINED' && channel.leave());
+  assert.equal(channel.channelState, 'CLOSED', 'leave() from inside the immediate state callback');
+});

@@ -4,9 +4,10 @@
 // stay alive, through a small HTTP control API. Node >= 20, no dependencies.
 //
 //   node tests/support/supervisor.mjs --server <binary> [--static DIR]
-//        [--control-port N] [--exit-with-parent] [-- <extra server args>]
+//        [--port N] [--control-port N] [--exit-with-parent] [-- <extra server args>]
 //
-// * The first start uses `--port 0`; the port printed in the server's
+// * The first start uses `--port 0` (or `--port N`: that port, failing at once
+//   if it is taken); the port printed in the server's
 //   `LISTENING http://127.0.0.1:<port>` line is reused by every later start
 //   (retried for up to 10 s while the port is not bindable yet).
 // * Once ready, exactly one line goes to stdout:
@@ -43,7 +44,7 @@ const REBIND_WINDOW_MS = 10_000; // keep retrying a fixed port this long
 const STOP_GRACE_MS = 3_000; // SIGTERM → SIGKILL on supervisor shutdown
 
 const USAGE =
-  'usage: node supervisor.mjs --server <binary> [--static DIR] [--control-port N] ' +
+  'usage: node supervisor.mjs --server <binary> [--static DIR] [--port N] [--control-port N] ' +
   '[--exit-with-parent] [-- <extra server args>]';
 
 function note(msg) {
@@ -56,7 +57,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const opts = { server: null, staticDir: null, controlPort: 0, exitWithParent: false, extra: [] };
+  const opts = { server: null, staticDir: null, port: 0, controlPort: 0, exitWithParent: false, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -66,6 +67,12 @@ function parseArgs(argv) {
     switch (arg) {
       case '--server': opts.server = value(); break;
       case '--static': opts.staticDir = value(); break;
+      case '--port': {
+        const v = value();
+        opts.port = Number(v);
+        if (!/^\d+$/.test(v) || opts.port > 65535) fail(`invalid --port ${v}`);
+        break;
+      }
       case '--control-port': {
         const v = value();
         opts.controlPort = Number(v);
@@ -87,7 +94,7 @@ const opts = parseArgs(process.argv.slice(2));
 // ---------------------------------------------------------------- server child
 
 const state = {
-  port: 0, // 0 until the first LISTENING line
+  port: opts.port, // 0 (OS-chosen) until the first LISTENING line, unless --port
   child: null, // ChildProcess while running (or starting)
   exited: null, // Promise resolved when `child` exits
   running: false, // true between LISTENING and exit
@@ -204,9 +211,10 @@ async function startServer() {
       note(`server started (pid ${state.child.pid}) on port ${port}, start #${state.starts}`);
       return;
     } catch (err) {
-      // Only a server that exited early on a fixed port is worth retrying
-      // (typically EADDRINUSE for a moment after a kill).
-      if (!err.exitedEarly || !state.port || Date.now() >= deadline) throw err;
+      // Only a server that exited early on its port after a kill is worth
+      // retrying (typically EADDRINUSE for a moment); a first start on a
+      // --port that is taken fails at once.
+      if (!err.exitedEarly || !state.starts || Date.now() >= deadline) throw err;
       note(`start failed, retrying: ${err.message}`);
       await sleep(delay);
       delay = Math.min(delay * 2, 500);
