@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The end-to-end browser suite (tests/browser.rs): wasm-bindgen-test in headless Chromium, against the real test
-# server (tests/server) run by its supervisor (tests/support/supervisor.mjs), which the suite uses to restart it.
-# Started here unless PONDSOCKET_TEST_URL and PONDSOCKET_CONTROL_URL are already set.
+# The end-to-end browser suite (tests/browser.rs): wasm-bindgen-test in headless Chromium, run once against each
+# real server (PONDSOCKET_SERVERS, default "rust python": tests/server and tests/server-python), each run by its
+# supervisor (tests/support/supervisor.mjs), which the suite uses to restart it. The other server runs beside it
+# for the test that uses both at once (PONDSOCKET_OTHER_URL).
+# A server the caller started (PONDSOCKET_TEST_URL and PONDSOCKET_CONTROL_URL set) is used as is, alone.
 # Exit code: non-zero if anything failed. Extra arguments go to the test binary (e.g. a test name filter).
 #
 # The suite reads the server's URLs at compile time (option_env!); cargo tracks those variables, so a new port
@@ -13,23 +15,35 @@ source scripts/lib/env.sh
 source scripts/lib/servers.sh
 
 scripts/setup.sh --browser
-# A server the caller started is used as is; it must come with its supervisor (the suite restarts it).
-if [ -z "${PONDSOCKET_TEST_URL:-}" ] || [ -z "${PONDSOCKET_CONTROL_URL:-}" ]; then
-  build_test_server
-  start_test_server
-fi
-
 export CARGO_TARGET_DIR="${PONDSOCKET_BROWSER_TARGET_DIR:-$PWD/target/browser}"
 # The runner's limit for the whole run (its default, 20 s, is less than the suite needs).
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 
 chromedriver="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}"
-echo "== browser: end to end in headless Chromium (wasm-bindgen-test, server $PONDSOCKET_TEST_URL)"
-start=$SECONDS
-# --mode no-install: use the wasm-bindgen-test-runner scripts/setup.sh installed; never download one.
-# After the crate's path come cargo test's own options; after `--`, the test binary's.
 test_args=()
 [ $# -eq 0 ] || test_args=(-- "$@")
-wasm-pack --log-level warn test --headless --chrome --chromedriver "$chromedriver" --mode no-install . \
-  --locked --test browser ${test_args[@]+"${test_args[@]}"}
-echo "== browser: passed in $((SECONDS - start)) s"
+
+run_suite() {
+  echo "== browser: end to end in headless Chromium (wasm-bindgen-test, ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL)"
+  local start=$SECONDS
+  # --mode no-install: use the wasm-bindgen-test-runner scripts/setup.sh installed; never download one.
+  # After the crate's path come cargo test's own options; after `--`, the test binary's.
+  wasm-pack --log-level warn test --headless --chrome --chromedriver "$chromedriver" --mode no-install . \
+    --locked --test browser ${test_args[@]+"${test_args[@]}"}
+  echo "== browser: passed against the ${PONDSOCKET_SERVER_NAME:-given} server in $((SECONDS - start)) s"
+}
+
+if [ -n "${PONDSOCKET_TEST_URL:-}" ] && [ -n "${PONDSOCKET_CONTROL_URL:-}" ]; then
+  run_suite
+  exit
+fi
+for server in ${PONDSOCKET_SERVERS:-rust python}; do
+  other=rust
+  [ "$server" != rust ] || other=python
+  start_named_server "$other"
+  export PONDSOCKET_OTHER_URL="$PONDSOCKET_TEST_URL" PONDSOCKET_OTHER_NAME="$other"
+  start_named_server "$server"
+  run_suite
+  stop_test_servers
+  unset PONDSOCKET_TEST_URL PONDSOCKET_CONTROL_URL PONDSOCKET_OTHER_URL
+done

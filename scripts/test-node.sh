@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Node suite: packs pkg/ with npm, installs the tarball into an empty folder as a user would, and runs
-# tests/node there against the bundled server (started here unless PONDSOCKET_TEST_URL is already set).
+# tests/node there once against each real server (PONDSOCKET_SERVERS, default "rust python"), or against the one
+# given in PONDSOCKET_TEST_URL; the hostile-server suite runs once.
 # Expects pkg/ built (scripts/build-pkg.sh); scripts/test.sh does that first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,10 +9,6 @@ source scripts/lib/env.sh
 source scripts/lib/servers.sh
 
 [ -f pkg/package.json ] || scripts/build-pkg.sh
-if [ -z "${PONDSOCKET_TEST_URL:-}" ]; then
-  build_test_server
-  start_test_server
-fi
 [ -n "${PONDSOCKET_HOSTILE_URL:-}" ] || start_hostile_server
 
 mkdir -p target/npm
@@ -31,4 +28,21 @@ echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls 
 # Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.
 node_flags=()
 if [ "$(node -p 'typeof WebSocket')" != "function" ]; then node_flags+=(--experimental-websocket); fi
-(cd "$app" && node "${node_flags[@]}" --test --test-force-exit --test-reporter=spec *.test.mjs *.test.cjs)
+run_suites() {
+  echo "== node: against the ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL"
+  (cd "$app" && node "${node_flags[@]}" --test --test-force-exit --test-reporter=spec "$@")
+}
+
+if [ -n "${PONDSOCKET_TEST_URL:-}" ]; then
+  mapfile -t suites < <(cd "$app" && ls ./*.test.mjs ./*.test.cjs)
+  run_suites "${suites[@]}"
+  exit
+fi
+mapfile -t suites < <(cd "$app" && ls ./*.test.mjs ./*.test.cjs)
+for server in ${PONDSOCKET_SERVERS:-rust python}; do
+  start_named_server "$server"
+  run_suites "${suites[@]}"
+  stop_test_servers
+  # The hostile suite does not depend on the real server: once is enough.
+  suites=(./api.test.mjs ./require.test.cjs)
+done

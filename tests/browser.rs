@@ -807,3 +807,45 @@ fn ensure_ne_connected(client: &TestClient) -> TestResult {
     ensure!(client.state() != ConnectionState::Connected, "still connected while the channel is STALLED");
     Ok(())
 }
+
+// ----- two servers -----
+
+/// One page, two clients, each on a different server implementation at once: nothing is shared between clients.
+#[wasm_bindgen_test]
+async fn two_clients_on_two_servers_at_once() -> TestResult {
+    let other_url = option_env!("PONDSOCKET_OTHER_URL")
+        .ok_or_else(|| Fail("PONDSOCKET_OTHER_URL is not set: run through scripts/test-browser.sh".into()))?;
+    let here = TestClient::connected(quick_options()).await?;
+    let there = TestClient::new(other_url, &[("token", "good")], quick_options())?;
+    there.connect();
+    there.wait_connected().await?;
+    let room = unique("/chat/two-servers");
+    let (a, b) =
+        (here.joined(&room, json!({"name": "here"})).await?, there.joined(&room, json!({"name": "there"})).await?);
+    // The same room name on two servers is two rooms: each sees only itself.
+    a.users.wait("this server's presence", 5_000, |u| !u.is_empty()).await?;
+    b.users.wait("the other server's presence", 5_000, |u| !u.is_empty()).await?;
+    ensure_eq!(names(&a.presence()), vec!["here".to_owned()], "presence on this server");
+    ensure_eq!(names(&b.presence()), vec!["there".to_owned()], "presence on the other server");
+    // Both requests are in flight at once before either is awaited.
+    let (here_reply, there_reply) = (
+        a.send_for_response("echo", &obj(json!({"from": "here"})), None),
+        b.send_for_response("echo", &obj(json!({"from": "there"})), None),
+    );
+    ensure_eq!(val(&there_reply.await?), json!({"from": "there"}), "reply from the other server");
+    ensure_eq!(val(&here_reply.await?), json!({"from": "here"}), "reply from this server");
+    a.send_message("broadcast", &obj(json!({"n": 1})))?;
+    b.send_message("broadcast", &obj(json!({"n": 2})))?;
+    a.messages.wait("its own broadcast", 5_000, |m| !m.is_empty()).await?;
+    b.messages.wait("its own broadcast", 5_000, |m| !m.is_empty()).await?;
+    ensure_eq!(a.message_payloads(), vec![json!({"n": 1})], "this server's room");
+    ensure_eq!(b.message_payloads(), vec![json!({"n": 2})], "the other server's room");
+    there.disconnect();
+    ensure_eq!(here.state(), ConnectionState::Connected, "disconnecting one client leaves the other");
+    ensure_eq!(
+        val(&a.send_for_response("echo", &obj(json!({"still": true})), None).await?),
+        json!({"still": true}),
+        "still"
+    );
+    Ok(())
+}

@@ -3,7 +3,9 @@
 # Sourcing starts nothing; everything is `set -euo pipefail`-safe.
 #
 #   build_test_server                  cargo build --release of tests/server
-#   start_test_server [--static DIR] [--port N] [--control-port N]
+#   start_test_server [--server BIN] [--static DIR] [--port N] [--control-port N]
+#                                      (BIN: the Rust test server by default; the
+#                                      Python one is $PYTHON_SERVER_BIN)
 #                                      start tests/support/supervisor.mjs (which
 #                                      starts the server, on port N if given, else
 #                                      on one the OS picks) in the background, wait
@@ -86,9 +88,14 @@ _servers_exit_hook() {
 }
 
 start_test_server() {
-  local extra_args=()
+  local extra_args=() server_bin="$_SERVERS_BIN"
   while [ $# -gt 0 ]; do
     case "$1" in
+      --server)
+        [ $# -ge 2 ] || { echo "start_test_server: $1 needs a value" >&2; return 2; }
+        server_bin="$2"
+        shift 2
+        ;;
       --static | --port | --control-port)
         [ $# -ge 2 ] || { echo "start_test_server: $1 needs a value" >&2; return 2; }
         extra_args+=("$1" "$2")
@@ -97,8 +104,8 @@ start_test_server() {
       *) echo "start_test_server: unknown option $1" >&2; return 2 ;;
     esac
   done
-  if [ ! -x "$_SERVERS_BIN" ]; then
-    echo "start_test_server: $_SERVERS_BIN is missing (call build_test_server)" >&2
+  if [ ! -x "$server_bin" ]; then
+    echo "start_test_server: $server_bin is missing (call build_test_server)" >&2
     return 1
   fi
 
@@ -111,7 +118,7 @@ start_test_server() {
   esac
 
   "${NODE:-node}" "$_SERVERS_ROOT/tests/support/supervisor.mjs" \
-    --server "$_SERVERS_BIN" ${extra_args[@]+"${extra_args[@]}"} --exit-with-parent \
+    --server "$server_bin" ${extra_args[@]+"${extra_args[@]}"} --exit-with-parent \
     </dev/null >"$log" 2>&1 &
   pid=$!
   _SERVERS_PIDS+=("$pid")
@@ -204,4 +211,26 @@ start_hostile_server() {
   export PONDSOCKET_HOSTILE_URL="ws://${hostile#http://}/socket"
   export PONDSOCKET_BLACKHOLE_URL="ws://${blackhole#http://}/socket"
   _servers_log "hostile server $PONDSOCKET_HOSTILE_URL (blackhole $PONDSOCKET_BLACKHOLE_URL)"
+}
+
+# start_named_server rust|python [start_test_server options]: the Rust test server (built first) or the Python one
+# (its venv set up first), under a supervisor; exports the same variables as start_test_server, and
+# PONDSOCKET_SERVER_NAME.
+start_named_server() {
+  local name=$1
+  shift
+  case "$name" in
+    rust)
+      build_test_server
+      start_test_server "$@"
+      ;;
+    python)
+      # shellcheck source=python-server.sh
+      source "$_SERVERS_ROOT/scripts/lib/python-server.sh"
+      setup_python_server
+      start_test_server --server "$PYTHON_SERVER_BIN" "$@"
+      ;;
+    *) echo "start_named_server: unknown server $name (rust or python)" >&2; return 2 ;;
+  esac
+  export PONDSOCKET_SERVER_NAME="$name"
 }

@@ -235,3 +235,37 @@ test('state, presence and error callbacks may call back into the client', async 
   channel.onChannelStateChange((state) => state === 'JOINED' && channel.leave());
   assert.equal(channel.channelState, 'CLOSED', 'leave() from inside the immediate state callback');
 });
+
+// Where the two server implementations differ, the client handles both; these pin down which shows what.
+const serverName = process.env.PONDSOCKET_SERVER_NAME;
+
+test('a declined connection, as each server declines it', async (t) => {
+  const client = new PondClient(url, { token: 'bad' }, { maxReconnectAttempts: 0 });
+  t.after(() => client.disconnect());
+  const errors = [];
+  client.onError((e) => errors.push(e.message));
+  client.connect();
+  await until(() => errors.some((m) => /gave up/.test(m)), 'giving up');
+  if (serverName === 'rust') {
+    // pondsocket-axum completes the upgrade (101), then closes without a status code.
+    assert.ok(errors.some((m) => /connection closed \(code 1005\)/.test(m)), errors.join('\n'));
+  } else if (serverName === 'python') {
+    // pondsocket-asgi refuses the upgrade with HTTP 403: the socket fails before it opens.
+    assert.ok(errors.some((m) => /socket error/.test(m)), errors.join('\n'));
+    assert.ok(!errors.some((m) => /connection closed/.test(m)), errors.join('\n'));
+  }
+});
+
+test('a request for an event the server has no handler for, as each server answers it', async (t) => {
+  const { client, channel } = await joinedClient(api, `/chat/${unique('unknown')}`, {}, { responseTimeout: 300 });
+  t.after(() => client.disconnect());
+  const outcome = await channel.sendForResponse('no-such-event', {}).then((reply) => reply, (error) => error);
+  if (serverName === 'rust') {
+    // A NOT_FOUND carrying the request's id: like any reply with that id, it resolves the request.
+    assert.deepEqual(outcome, { channel: channel.name, event: 'no-such-event' });
+  } else if (serverName === 'python') {
+    // No answer at all: the request times out.
+    assert.ok(outcome instanceof ResponseTimeoutError, String(outcome));
+  }
+  assert.equal(channel.channelState, 'JOINED');
+});
