@@ -43,6 +43,6 @@ for server in ${PONDSOCKET_SERVERS:-rust python}; do
   start_named_server "$server"
   run_suites "${suites[@]}"
   stop_test_servers
-  # The hostile suite does not depend on the real server: once is enough.
+  # The hostile suite does not depend on the real server, and the fault suite is for the Rust one: once is enough.
   suites=(./api.test.mjs ./require.test.cjs)
 done
