@@ -40,6 +40,8 @@ function definePondSocket(wasm) {
   wasm.__registerErrorClasses(errors);
 
   return Object.freeze({
+    // Not API: what memory tests and benchmarks read ({ liveBytes, memoryBytes } of the wasm instance).
+    __diagnostics: wasm.__diagnostics,
     PondClient: wasm.PondClient,
     Channel: wasm.Channel,
     ConnectionState,

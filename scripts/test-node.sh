@@ -26,7 +26,7 @@ tsc=$PONDSOCKET_TOOLS/node_modules/typescript/bin/tsc
 echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls *.test.*)"
 
 # Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.
-node_flags=()
+node_flags=(--expose-gc)
 if [ "$(node -p 'typeof WebSocket')" != "function" ]; then node_flags+=(--experimental-websocket); fi
 run_suites() {
   echo "== node: against the ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL"
@@ -43,6 +43,7 @@ for server in ${PONDSOCKET_SERVERS:-rust python}; do
   start_named_server "$server"
   run_suites "${suites[@]}"
   stop_test_servers
-  # The hostile suite does not depend on the real server, and the fault suite is for the Rust one: once is enough.
+  # The hostile and churn suites do not depend on the real server, and the fault suite is for the Rust one:
+  # once is enough.
   suites=(./api.test.mjs ./require.test.cjs)
 done

@@ -6,6 +6,8 @@
 pub mod proto;
 
 #[cfg(target_arch = "wasm32")]
+mod diagnostics;
+#[cfg(target_arch = "wasm32")]
 mod shell;
 #[cfg(target_arch = "wasm32")]
 pub use shell::{Channel, Client, ResponseFuture, Subscription};

@@ -96,6 +96,17 @@ impl JsPondClient {
         Ok(unsubscriber(subscription))
     }
 
+    /// `{ channels, requests, timers }` the client holds: what leak tests expect back at zero.
+    #[wasm_bindgen(js_name = __counts, skip_typescript)]
+    pub fn counts(&self) -> JsValue {
+        let (channels, requests, timers) = self.client.counts();
+        convert::object(&[
+            ("channels", (channels as f64).into()),
+            ("requests", (requests as f64).into()),
+            ("timers", (timers as f64).into()),
+        ])
+    }
+
     fn reporter(&self) -> Reporter {
         Reporter(Rc::downgrade(self.client.shared()))
     }

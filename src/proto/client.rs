@@ -22,6 +22,7 @@ use std::rc::Rc;
 
 use super::channel::{Channel, ChannelId, ChannelState, Queued};
 use super::error::{CancelReason, ChannelError, Error};
+use super::memory::{shrink_map, shrink_queue};
 use super::options::{check_duration, Options};
 use super::rng::Rng;
 use super::timers::{TimerKind, TimerSlot, Timers};
@@ -193,7 +194,11 @@ impl ClientCore {
 
     /// The next thing the shell must do, in order.
     pub fn poll(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        let output = self.outputs.pop_front();
+        if output.is_none() {
+            shrink_queue(&mut self.outputs);
+        }
+        output
     }
 
     /// When [`Self::handle_timeout`] must be called next, if anything is waiting.
@@ -835,6 +840,7 @@ impl ClientCore {
     fn end_channel(&mut self, id: ChannelId, reason: CancelReason) {
         let Some(channel) = self.channels.get_mut(&id) else { return };
         self.live_names.remove(&channel.name);
+        shrink_map(&mut self.live_names);
         channel.join_request = None;
         channel.queue.clear();
         channel.presence = Rc::from(Vec::new());
@@ -880,6 +886,8 @@ impl ClientCore {
     fn finish_request(&mut self, key: u64, outcome: Result<JsonObject, Error>, expired: bool) {
         let Some(mut pending) = self.requests.remove(&key) else { return };
         self.request_keys.remove(&pending.request_id);
+        shrink_map(&mut self.requests);
+        shrink_map(&mut self.request_keys);
         self.timers.cancel(&mut pending.timer);
         if !pending.sent {
             if let Some(channel) = self.channels.get_mut(&pending.channel) {

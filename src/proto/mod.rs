@@ -8,6 +8,7 @@
 pub(crate) mod channel;
 pub(crate) mod client;
 pub(crate) mod error;
+pub(crate) mod memory;
 pub(crate) mod options;
 pub(crate) mod rng;
 pub(crate) mod timers;

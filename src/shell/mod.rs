@@ -120,6 +120,14 @@ impl Client {
         &self.shared
     }
 
+    /// Channels, pending requests (with their callbacks) and armed timers the client holds, for leak tests.
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+        let inner = self.shared.inner.borrow();
+        let channels = inner.core.channel_count().max(inner.channels.len());
+        let requests = inner.core.pending_request_count().max(inner.requests.len());
+        (channels, requests, inner.core.armed_timer_count())
+    }
+
     fn subscription(&self, remove: impl FnOnce(&mut runtime::Inner) + 'static) -> Subscription {
         Subscription::new(&self.shared, remove)
     }

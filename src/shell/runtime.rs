@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use super::listeners::Listeners;
 use super::platform::now;
 use super::socket::{describe, SocketDriver};
+use crate::proto::memory::shrink_map;
 use crate::proto::{
     ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, JsonObject, Output,
     PresenceKind, RequestHandle, SocketId,
@@ -101,7 +102,9 @@ impl Shared {
             if inner.core.channel_state(id).is_some() {
                 return;
             }
-            inner.channels.remove(&id)
+            let removed = inner.channels.remove(&id);
+            shrink_map(&mut inner.channels);
+            removed
         };
         drop(removed);
     }
@@ -236,7 +239,12 @@ fn deliver(shared: &Rc<Shared>, event: Event) {
         }
         Event::Error(error) => shared.report(&error),
         Event::Response(handle, outcome) => {
-            let callback = shared.inner.borrow_mut().requests.remove(&handle);
+            let callback = {
+                let mut inner = shared.inner.borrow_mut();
+                let callback = inner.requests.remove(&handle);
+                shrink_map(&mut inner.requests);
+                callback
+            };
             if let Some(callback) = callback {
                 callback(outcome);
             }

@@ -1,0 +1,119 @@
+//! The core releases what a channel or a request held: bytes allocated and not freed come back to the baseline
+//! after thousands of join/leave cycles and requests (counted by a global allocator of this test binary).
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use common::{obj, Harness};
+use pondsocket_wasm::proto::Event;
+use serde_json::json;
+
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        System.dealloc(pointer, layout)
+    }
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        System.realloc(pointer, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The count is process-wide: tests that read it take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn cycle(h: &mut Harness, i: usize) {
+    let name = format!("/chat/{}", i % 50);
+    let id = h.channel(&name, json!({"i": i}));
+    h.core.join(id, h.now).unwrap();
+    h.pump();
+    let join = h.last_join(&name);
+    h.ack(&name, &join);
+    h.core.leave(id, h.now);
+    h.core.release_channel(id);
+    h.pump();
+    h.take_sent();
+    h.take_events();
+}
+
+fn requests(h: &mut Harness, id: pondsocket_wasm::proto::ChannelId, count: usize) {
+    for _ in 0..count / 100 {
+        for n in 0..100 {
+            h.core.send_for_response(id, "echo", &obj(json!({"n": n})), None, h.now).unwrap();
+        }
+        h.pump();
+        let sent = h.take_sent();
+        for message in sent {
+            h.system("/requests", "echo", message["requestId"].as_str().unwrap(), json!({}));
+        }
+        assert_eq!(h.take_events().iter().filter(|e| matches!(e, Event::Response(_, Ok(_)))).count(), 100);
+    }
+}
+
+#[test]
+fn join_leave_cycles_and_requests_release_what_they_held() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut h = Harness::default();
+    let requests_channel = h.joined("/requests");
+    for i in 0..200 {
+        cycle(&mut h, i);
+    }
+    requests(&mut h, requests_channel, 1_000);
+    let start = LIVE.load(Ordering::Relaxed);
+    for i in 0..10_000 {
+        cycle(&mut h, i);
+    }
+    let after_cycles = LIVE.load(Ordering::Relaxed);
+    requests(&mut h, requests_channel, 100_000);
+    let end = LIVE.load(Ordering::Relaxed);
+    assert!(after_cycles - start < 4096, "10,000 cycles kept {} bytes", after_cycles - start);
+    assert!(end - start < 4096, "100,000 requests kept {} bytes", end - after_cycles);
+    assert_eq!(h.core.channel_count(), 1);
+}
+
+#[test]
+fn a_burst_leaves_no_high_water_mark() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut h = Harness::default();
+    let requests_channel = h.joined("/requests");
+    h.take_sent();
+    let start = LIVE.load(Ordering::Relaxed);
+    // Thousands of channels held at once (as JS handles are until garbage collection), then all released.
+    let ids: Vec<_> = (0..5_000).map(|i| h.channel(&format!("/burst/{i}"), json!({}))).collect();
+    for &id in &ids {
+        h.core.join(id, h.now).unwrap();
+    }
+    h.pump();
+    for id in ids {
+        h.core.leave(id, h.now);
+        h.core.release_channel(id);
+    }
+    // Thousands of requests in flight at once, then all answered.
+    for n in 0..5_000 {
+        h.core.send_for_response(requests_channel, "echo", &obj(json!({"n": n})), None, h.now).unwrap();
+    }
+    h.pump();
+    for message in h.take_sent() {
+        if message["action"] == "BROADCAST" {
+            h.system("/requests", "echo", message["requestId"].as_str().unwrap(), json!({}));
+        }
+    }
+    h.take_events();
+    h.take_sent();
+    h.pump();
+    let end = LIVE.load(Ordering::Relaxed);
+    assert!(end - start < 16 * 1024, "the burst left {} bytes behind", end - start);
+}
