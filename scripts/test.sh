@@ -2,9 +2,11 @@
 # Runs every test of the project, installing what they need first (scripts/setup.sh) and starting the bundled
 # PondSocket server for the suites that talk to it. Exits non-zero if any suite failed.
 #   1. native: the protocol core (cargo test)
-#   2. package: scripts/build-pkg.sh builds pkg/ (the npm package)
-#   3. node: the packed tarball installed in an empty folder, against the server (node:test)
-#   4. browser: wasm-bindgen-test in headless Chromium against the server
+#   2. support: the test server's supervisor (kills and restarts it for the fault tests) works
+#   3. package: scripts/build-pkg.sh builds pkg/ (the npm package)
+#   4. node: the packed tarball installed in an empty folder, against the server (node:test)
+#   5. demo: scripts/demo.sh --check and the demo page's Playwright test (scripts/test-demo.sh)
+#   6. browser: wasm-bindgen-test in headless Chromium against the server
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +21,11 @@ stage() {
 
 stage setup scripts/setup.sh --browser
 stage native bash -c 'cargo test --locked --all-targets && cargo test --locked --doc'
+stage support bash -c 'source scripts/lib/env.sh && source scripts/lib/servers.sh && build_test_server &&
+  node --experimental-websocket --test --test-force-exit tests/support/supervisor.test.mjs'
 stage package scripts/build-pkg.sh
 stage node scripts/test-node.sh
+stage demo scripts/test-demo.sh
 if [ -x scripts/test-browser.sh ]; then stage browser scripts/test-browser.sh; fi
 
 echo

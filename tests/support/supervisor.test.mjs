@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -241,6 +242,36 @@ describe('supervisor', { timeout: 60_000 }, () => {
 
       const serverPid = info.pid;
       sup.child.kill('SIGINT');
+      assert.deepEqual(await within(10_000, 'the supervisor to exit', sup.exited), { code: 0, signal: null });
+      assert.equal(isAlive(serverPid), false);
+    } finally {
+      sup.child.kill('SIGKILL');
+    }
+  });
+
+  test('--port: the first start on that port; a taken port fails at once', async () => {
+    const free = await new Promise((res, rej) => {
+      const probe = createServer();
+      probe.once('error', rej);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => res(port));
+      });
+    });
+    const sup = await startSupervisor(['--port', String(free)]);
+    try {
+      assert.equal(sup.port, free);
+      const { body: info } = await sup.call('POST', '/restart');
+      assert.equal(info.port, free);
+      assert.equal(info.running, true);
+
+      // A second supervisor on the same port gives up without the 10 s rebind window of a restart.
+      const t0 = Date.now();
+      await assert.rejects(startSupervisor(['--port', String(free)]), /supervisor exited \(1\)/);
+      assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
+
+      const serverPid = info.pid;
+      sup.child.kill('SIGTERM');
       assert.deepEqual(await within(10_000, 'the supervisor to exit', sup.exited), { code: 0, signal: null });
       assert.equal(isAlive(serverPid), false);
     } finally {

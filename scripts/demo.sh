@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The demo: a chat page (www/) on the pondsocket-wasm package, served with the bundled PondSocket server.
+#   scripts/demo.sh              set up, build pkg/ and the server, serve the page, print its URL; Ctrl-C stops it
+#   scripts/demo.sh --port N     serve on port N (default: one the OS picks)
+#   scripts/demo.sh --check      the same, then a short session in headless Chromium (Playwright) instead of
+#                                waiting: connect, join, send, ping, presence; screenshot docs/demo.png; exit 0 if ok
+#   scripts/demo.sh --no-build   skip set-up and builds: use pkg/ and the server binary as they are
+# The site is assembled in target/demo-site/ (www/ and a copy of pkg/ at pkg/). The server runs under
+# tests/support/supervisor.mjs, whose control URL can kill and restart it on the same port (see the banner).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
+port="" check=0 build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port)
+      if [ $# -lt 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || [ "$2" -gt 65535 ]; then
+        echo "demo.sh: --port needs a port number" >&2
+        exit 2
+      fi
+      port=$2
+      shift 2
+      ;;
+    --port=*) set -- --port "${1#--port=}" "${@:2}" ;;
+    --check) check=1; shift ;;
+    --no-build) build=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "demo.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+source scripts/lib/env.sh
+source scripts/lib/servers.sh
+source scripts/lib/demo-site.sh
+
+if [ $build -eq 1 ]; then
+  scripts/setup.sh --browser
+  scripts/build-pkg.sh
+  build_test_server
+fi
+
+site=target/demo-site
+assemble_demo_site "$site"
+start_test_server --static "$site" ${port:+--port "$port"}
+url="$PONDSOCKET_HTTP_URL/"
+
+if [ $check -eq 1 ]; then
+  # Under a time limit: a wedged browser must not hang the script.
+  timeout 120 node tests/playwright/check.mjs
+  exit $?
+fi
+
+# Ctrl-C (or a TERM) ends the script normally; the exit hooks of servers.sh stop the supervisor and the server.
+trap 'echo; echo "[demo] stopping" >&2; exit 0' INT TERM
+cat <<EOF
+
+  PondSocket demo:  $url
+
+  Open it in two tabs (or use "Open another tab in this room"): messages, presence and status go to both.
+  Try the /private/x room (declined, 403) and "Slow request" (a timeout) to see errors on the page.
+  Restart the server under the page and watch it reconnect and rejoin:
+    curl -X POST '$PONDSOCKET_CONTROL_URL/restart?downMs=3000'
+  Server log: $PONDSOCKET_SUPERVISOR_LOG
+
+  Ctrl-C stops the server.
+
+EOF
+# Returns when the supervisor exits on its own (it should not) or at once on INT/TERM (the trap above).
+wait || true
+echo "[demo] the server's supervisor exited; see $PONDSOCKET_SUPERVISOR_LOG" >&2
+exit 1

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The demo's tests, in headless Chromium driven by Playwright (playwright-core from scripts/setup.sh --browser):
+#   1. scripts/demo.sh --check --no-build: the demo command itself, with its own server, a short session
+#   2. tests/playwright/demo.test.mjs against a server started here once: two pages chat and see each other,
+#      the server restarts under them, errors show; screenshots in target/playwright/ (docs/demo.png is updated
+#      only by running scripts/demo.sh --check by hand)
+# Expects pkg/ built (scripts/build-pkg.sh; scripts/test.sh does that first), builds it if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh --browser
+source scripts/lib/env.sh
+source scripts/lib/servers.sh
+source scripts/lib/demo-site.sh
+
+export PONDSOCKET_SCREENSHOT_DIR=target/playwright
+[ -f pkg/package.json ] || scripts/build-pkg.sh
+build_test_server
+
+echo "== demo: scripts/demo.sh --check"
+scripts/demo.sh --check --no-build
+
+echo "== demo: tests/playwright/demo.test.mjs"
+assemble_demo_site target/demo-site
+start_test_server --static target/demo-site
+timeout 300 node --test --test-reporter=spec tests/playwright/demo.test.mjs
