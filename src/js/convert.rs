@@ -107,7 +107,9 @@ fn duration(value: &JsValue, name: &str) -> Result<u64, JsValue> {
         return Err(type_error(&format!("`{name}` must be a number of milliseconds, got {}", type_name(value))));
     };
     if !ms.is_finite() || ms <= 0.0 || ms > MAX_DURATION_MS as f64 {
-        return Err(type_error(&format!("`{name}` must be between 1 and {MAX_DURATION_MS} milliseconds, got {ms}")));
+        // JS formats the number: Rust's float formatting would cost the wasm more than 10 KB.
+        let got = js_sys::Number::from(ms).to_string_with_radix(10).map(String::from).unwrap_or_default();
+        return Err(type_error(&format!("`{name}` must be between 1 and {MAX_DURATION_MS} milliseconds, got {got}")));
     }
     Ok(ms.ceil() as u64)
 }
@@ -119,9 +121,9 @@ pub(super) fn optional_timeout(value: &JsValue) -> Result<Option<u64>, JsValue> 
     duration(value, "timeoutMs").map(Some)
 }
 
-fn whole_number(value: &JsValue, name: &str, min: f64) -> Result<f64, JsValue> {
+fn whole_number(value: &JsValue, name: &str, min: i32) -> Result<f64, JsValue> {
     match value.as_f64() {
-        Some(n) if n.fract() == 0.0 && n >= min && n <= f64::from(u32::MAX) => Ok(n),
+        Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(u32::MAX) => Ok(n),
         _ => Err(type_error(&format!("`{name}` must be a whole number from {min}, got {value:?}"))),
     }
 }
@@ -151,10 +153,10 @@ pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function
             "joinTimeout" => options.join_timeout = duration(&item, &key)?,
             "pingInterval" => options.ping_interval = if item.is_null() { None } else { Some(duration(&item, &key)?) },
             "maxReconnectAttempts" => {
-                let n = whole_number(&item, &key, -1.0)?;
+                let n = whole_number(&item, &key, -1)?;
                 options.max_reconnect_attempts = if n < 0.0 { None } else { Some(n as u32) };
             }
-            "maxQueueSize" => options.max_queue_size = whole_number(&item, &key, 1.0)? as usize,
+            "maxQueueSize" => options.max_queue_size = whole_number(&item, &key, 1)? as usize,
             "WebSocket" => websocket = Some(function_arg(&item, "options.WebSocket")?),
             other => {
                 return Err(type_error(&format!(

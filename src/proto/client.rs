@@ -151,7 +151,8 @@ pub struct ClientCore {
     live_names: HashMap<Rc<str>, ChannelId>,
     channels_created: u32,
 
-    requests: HashMap<u64, PendingRequest>,
+    // Ordered by creation, so that cancelling a channel's requests rejects them in the order they were made.
+    requests: BTreeMap<u64, PendingRequest>,
     request_keys: HashMap<Box<str>, u64>,
     requests_made: u64,
     expired: VecDeque<Box<str>>,
@@ -183,7 +184,7 @@ impl ClientCore {
             channels: BTreeMap::new(),
             live_names: HashMap::new(),
             channels_created: 0,
-            requests: HashMap::new(),
+            requests: BTreeMap::new(),
             request_keys: HashMap::new(),
             requests_made: 0,
             expired: VecDeque::new(),
@@ -278,8 +279,7 @@ impl ClientCore {
         self.timers.cancel(&mut self.reconnect_timer);
         self.timers.cancel(&mut self.liveness_timer);
         self.close_socket(CLOSE_NORMAL, "client disconnected");
-        let mut live: Vec<ChannelId> = self.live_names.values().copied().collect();
-        live.sort();
+        let live = self.live_channel_ids();
         for id in live {
             self.close_channel(id, CancelReason::Disconnected);
         }
@@ -524,6 +524,11 @@ impl ClientCore {
 
     // ----- internals -----
 
+    /// Channels that are not CLOSED or DECLINED, in creation order.
+    fn live_channel_ids(&self) -> Vec<ChannelId> {
+        self.channels.iter().filter(|(_, c)| !c.state.is_terminal()).map(|(&id, _)| id).collect()
+    }
+
     fn emit(&mut self, event: Event) {
         self.outputs.push_back(Output::Event(event));
     }
@@ -579,8 +584,7 @@ impl ClientCore {
             self.emit(Event::Error(error));
         }
 
-        let mut ids: Vec<ChannelId> = self.live_names.values().copied().collect();
-        ids.sort();
+        let ids = self.live_channel_ids();
         for id in ids {
             let Some(channel) = self.channels.get_mut(&id) else { continue };
             // A join in flight died with the socket; it is sent again on the next connection.
@@ -590,8 +594,7 @@ impl ClientCore {
                 self.set_channel_state(id, ChannelState::Stalled);
             }
         }
-        let mut in_flight: Vec<u64> = self.requests.iter().filter(|(_, r)| r.sent).map(|(&k, _)| k).collect();
-        in_flight.sort_unstable();
+        let in_flight: Vec<u64> = self.requests.iter().filter(|(_, r)| r.sent).map(|(&k, _)| k).collect();
         for key in in_flight {
             let event = self.requests[&key].event.clone();
             let error = Error::RequestCancelled { event, reason: CancelReason::ConnectionLost };
@@ -707,9 +710,9 @@ impl ClientCore {
             }
             (ServerAction::System, event @ ("UNAUTHORIZED" | "NOT_FOUND")) | (ServerAction::Error, event) => {
                 let (status, default_message) = match event {
-                    "UNAUTHORIZED" => (401, format!("not allowed to join {name:?}")),
-                    "NOT_FOUND" => (404, format!("channel {name:?} not found")),
-                    _ => (400, format!("server error on {name:?}")),
+                    "UNAUTHORIZED" => (401, format!("not allowed to join \"{name}\"")),
+                    "NOT_FOUND" => (404, format!("channel \"{name}\" not found")),
+                    _ => (400, format!("server error on \"{name}\"")),
                 };
                 let error = ChannelError::from_payload(event, &payload, status, default_message);
                 if join_pending {
@@ -719,7 +722,7 @@ impl ClientCore {
                 }
             }
             (ServerAction::System, "EVICTED") => {
-                let reason = payload.field::<String>("reason").unwrap_or_else(|| "evicted by the server".into());
+                let reason = payload.string_member("reason").unwrap_or_else(|| "evicted by the server".into());
                 self.evict(id, reason);
             }
             (ServerAction::System, "EXIT_ACKNOWLEDGE") => {}
@@ -791,7 +794,7 @@ impl ClientCore {
         }
         let error = ChannelError {
             code: "JOIN_TIMEOUT".into(),
-            message: format!("timed out joining channel {:?} after {} ms", channel.name, self.options.join_timeout),
+            message: format!("timed out joining channel \"{}\" after {} ms", channel.name, self.options.join_timeout),
             status: 408,
         };
         // The server may still accept the join later; make sure it does not keep us in the channel.
@@ -845,8 +848,7 @@ impl ClientCore {
         channel.queue.clear();
         channel.presence = Rc::from(Vec::new());
         self.timers.cancel(&mut channel.join_timer);
-        let mut keys: Vec<u64> = self.requests.iter().filter(|(_, r)| r.channel == id).map(|(&k, _)| k).collect();
-        keys.sort_unstable();
+        let keys: Vec<u64> = self.requests.iter().filter(|(_, r)| r.channel == id).map(|(&k, _)| k).collect();
         for key in keys {
             let event = self.requests[&key].event.clone();
             let error = Error::RequestCancelled { event, reason: reason.clone() };
@@ -886,7 +888,6 @@ impl ClientCore {
     fn finish_request(&mut self, key: u64, outcome: Result<JsonObject, Error>, expired: bool) {
         let Some(mut pending) = self.requests.remove(&key) else { return };
         self.request_keys.remove(&pending.request_id);
-        shrink_map(&mut self.requests);
         shrink_map(&mut self.request_keys);
         self.timers.cancel(&mut pending.timer);
         if !pending.sent {

@@ -4,7 +4,10 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+
 use super::channel::ChannelState;
+use super::json::{decode_string, members, whole_number};
 use super::wire::{FrameError, JsonObject};
 
 /// An error the server reported about a channel: a declined join, a channel that does not exist, an eviction.
@@ -26,19 +29,29 @@ impl ChannelError {
         default_status: u16,
         default_message: String,
     ) -> Self {
-        let numeric_code = payload.field::<f64>("code");
-        let code = payload.field::<String>("code").unwrap_or_else(|| event.to_owned());
-        let message = payload
-            .field::<String>("message")
-            .or_else(|| payload.field::<serde_json::Value>("error")?.get("message")?.as_str().map(str::to_owned))
-            .unwrap_or(default_message);
-        let status = payload
-            .field::<f64>("status")
-            .or_else(|| payload.field::<f64>("statusCode"))
-            .or(numeric_code)
-            .filter(|s| (100.0..1000.0).contains(s))
-            .map_or(default_status, |s| s as u16);
-        ChannelError { code, message, status }
+        let (mut code, mut message, mut status, mut numeric_code) = (None, None, None, None);
+        for (key, value) in members(payload.as_str()) {
+            match &*key {
+                "code" => {
+                    code = code.or_else(|| decode_string(value).ok().map(Cow::into_owned));
+                    numeric_code = numeric_code.or_else(|| whole_number(value));
+                }
+                "message" => message = message.or_else(|| decode_string(value).ok().map(Cow::into_owned)),
+                "status" | "statusCode" => status = status.or_else(|| whole_number(value)),
+                "error" if value.starts_with('{') => {
+                    let nested = members(value).into_iter().find(|(k, _)| k == "message");
+                    let nested = nested.and_then(|(_, v)| decode_string(v).ok().map(Cow::into_owned));
+                    message = message.or(nested);
+                }
+                _ => {}
+            }
+        }
+        let status = status.or(numeric_code).filter(|s| (100..1000).contains(s)).map_or(default_status, |s| s as u16);
+        ChannelError {
+            code: code.unwrap_or_else(|| event.to_owned()),
+            message: message.unwrap_or(default_message),
+            status,
+        }
     }
 }
 
@@ -141,15 +154,15 @@ impl fmt::Display for Error {
             Error::InvalidOption { name, reason } => write!(f, "invalid option `{name}`: {reason}"),
             Error::InvalidArgument { name, reason } => write!(f, "invalid argument `{name}`: {reason}"),
             Error::ChannelUnavailable { channel, state } => {
-                write!(f, "channel {channel:?} is {}: create a new channel to use it again", state.as_str())
+                write!(f, "channel \"{channel}\" is {}: create a new channel to use it again", state.as_str())
             }
             Error::ResponseTimeout { event, timeout_ms } => {
-                write!(f, "no response to {event:?} within {timeout_ms} ms")
+                write!(f, "no response to \"{event}\" within {timeout_ms} ms")
             }
-            Error::RequestCancelled { event, reason } => write!(f, "request {event:?} cancelled: {reason}"),
+            Error::RequestCancelled { event, reason } => write!(f, "request \"{event}\" cancelled: {reason}"),
             Error::MalformedFrame(error) => error.fmt(f),
             Error::Server { event, channel, payload } => {
-                write!(f, "server error {event} on {channel:?}: {payload}")
+                write!(f, "server error {event} on \"{channel}\": {payload}")
             }
             Error::ConnectionTimeout { timeout_ms } => {
                 write!(f, "the server did not accept the connection within {timeout_ms} ms")

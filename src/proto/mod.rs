@@ -8,6 +8,7 @@
 pub(crate) mod channel;
 pub(crate) mod client;
 pub(crate) mod error;
+pub(crate) mod json;
 pub(crate) mod memory;
 pub(crate) mod options;
 pub(crate) mod rng;
@@ -18,5 +19,6 @@ pub mod wire;
 pub use channel::{ChannelId, ChannelState};
 pub use client::{ChannelEvent, ClientCore, ConnectionState, Event, Output, RequestHandle, SocketId};
 pub use error::{CancelReason, ChannelError, Error};
+pub use json::MAX_DEPTH;
 pub use options::{Options, MAX_DURATION_MS};
 pub use wire::{FrameError, FrameErrorKind, JsonObject, PresenceKind};

@@ -26,14 +26,14 @@ pub fn resolve_endpoint<K: AsRef<str>, V: AsRef<str>>(
         return Err(Error::InvalidUrl("the endpoint is empty".into()));
     }
     if endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::InvalidUrl(format!("{:?} contains white space or control characters", redact(endpoint))));
+        return Err(Error::InvalidUrl(format!("\"{}\" contains white space or control characters", redact(endpoint))));
     }
     let absolute = match split_scheme(endpoint) {
         Some(_) => endpoint.to_owned(),
         None => {
             let base = base.ok_or_else(|| {
                 Error::InvalidUrl(format!(
-                    "{:?} has no scheme and there is no page location to resolve it against; use ws://, wss://, \
+                    "\"{}\" has no scheme and there is no page location to resolve it against; use ws://, wss://, \
                      http:// or https://",
                     redact(endpoint)
                 ))
@@ -47,13 +47,13 @@ pub fn resolve_endpoint<K: AsRef<str>, V: AsRef<str>>(
         "wss" | "https" => "wss",
         other => {
             return Err(Error::InvalidUrl(format!(
-                "unsupported scheme {other:?}: use ws://, wss://, http:// or https://"
+                "unsupported scheme \"{other}\": use ws://, wss://, http:// or https://"
             )))
         }
     };
     let rest = rest
         .strip_prefix("//")
-        .ok_or_else(|| Error::InvalidUrl(format!("{:?} must have the form scheme://host/path", redact(&absolute))))?;
+        .ok_or_else(|| Error::InvalidUrl(format!("\"{}\" must have the form scheme://host/path", redact(&absolute))))?;
     // A WebSocket URL cannot carry a fragment.
     let rest = rest.split('#').next().unwrap_or("");
     let (before_query, query) = match rest.split_once('?') {
@@ -66,7 +66,7 @@ pub fn resolve_endpoint<K: AsRef<str>, V: AsRef<str>>(
     };
     let host = authority.rsplit('@').next().unwrap_or("");
     if host.is_empty() || host.starts_with(':') {
-        return Err(Error::InvalidUrl(format!("{:?} has no host", redact(&absolute))));
+        return Err(Error::InvalidUrl(format!("\"{}\" has no host", redact(&absolute))));
     }
 
     let replaced = |pair: &str| {
@@ -102,7 +102,7 @@ fn split_scheme(text: &str) -> Option<(&str, &str)> {
 }
 
 fn resolve_relative(endpoint: &str, base: &str) -> Result<String, Error> {
-    let bad_base = || Error::InvalidUrl(format!("the base {:?} is not an absolute URL", redact(base)));
+    let bad_base = || Error::InvalidUrl(format!("the base \"{}\" is not an absolute URL", redact(base)));
     let (scheme, rest) = split_scheme(base).ok_or_else(bad_base)?;
     let rest = rest.strip_prefix("//").ok_or_else(bad_base)?;
     let rest = rest.split(['?', '#']).next().unwrap_or("");

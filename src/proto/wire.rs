@@ -14,9 +14,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use super::json::{decode_string, elements, members, push_string, JsonError, Scanner};
 
 /// A JSON object kept as its validated text.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -29,9 +27,8 @@ impl JsonObject {
     /// [`FrameErrorKind::NotJson`] or [`FrameErrorKind::TooDeep`] if it is not JSON, [`FrameErrorKind::NotAnObject`]
     /// if it is JSON of another type.
     pub fn parse(text: &str) -> Result<Self, FrameErrorKind> {
-        let raw: &RawValue = serde_json::from_str(text).map_err(FrameErrorKind::from_serde)?;
-        check_depth(raw.get())?;
-        Self::from_raw(raw).ok_or(FrameErrorKind::NotAnObject)
+        let value = Scanner::new(text).document()?;
+        Self::from_raw(value).ok_or(FrameErrorKind::NotAnObject)
     }
 
     /// The empty object `{}`.
@@ -48,18 +45,24 @@ impl JsonObject {
     ///
     /// # Errors
     /// When the object does not have the shape of `T`.
-    pub fn deserialize<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+    #[cfg(feature = "serde")]
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
         serde_json::from_str(&self.0)
     }
 
-    /// Reads one top-level field of the object, if it is present and of type `T`.
-    pub(crate) fn field<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
-        let fields: std::collections::HashMap<Cow<'_, str>, &RawValue> = serde_json::from_str(&self.0).ok()?;
-        serde_json::from_str(fields.get(name)?.get()).ok()
+    /// The text of the top-level member `name`, if there is one.
+    pub(crate) fn member(&self, name: &str) -> Option<&str> {
+        members(&self.0).into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
     }
 
-    fn from_raw(raw: &RawValue) -> Option<Self> {
-        raw.get().starts_with('{').then(|| JsonObject(raw.get().into()))
+    /// The top-level member `name` if it is a string.
+    pub(crate) fn string_member(&self, name: &str) -> Option<String> {
+        decode_string(self.member(name)?).ok().map(Cow::into_owned)
+    }
+
+    /// Wraps the text of a value the scanner validated, if it is an object.
+    pub(crate) fn from_raw(value: &str) -> Option<Self> {
+        value.starts_with('{').then(|| JsonObject(value.into()))
     }
 }
 
@@ -145,7 +148,7 @@ pub enum FrameErrorKind {
     Binary,
     /// Not valid JSON; the parser's message.
     NotJson(String),
-    /// Nested deeper than [`MAX_DEPTH`] levels.
+    /// Nested deeper than [`super::json::MAX_DEPTH`] levels.
     TooDeep,
     /// Valid JSON, but not an object.
     NotAnObject,
@@ -161,13 +164,11 @@ pub enum FrameErrorKind {
     BadPresence(&'static str),
 }
 
-impl FrameErrorKind {
-    fn from_serde(error: serde_json::Error) -> Self {
-        let text = error.to_string();
-        if text.starts_with("recursion limit exceeded") {
-            FrameErrorKind::TooDeep
-        } else {
-            FrameErrorKind::NotJson(text)
+impl From<JsonError> for FrameErrorKind {
+    fn from(error: JsonError) -> Self {
+        match error {
+            JsonError::TooDeep => FrameErrorKind::TooDeep,
+            other => FrameErrorKind::NotJson(other.to_string()),
         }
     }
 }
@@ -182,8 +183,8 @@ impl fmt::Display for FrameErrorKind {
             FrameErrorKind::NotAnObject => f.write_str("not a JSON object"),
             FrameErrorKind::MissingField(field) => write!(f, "missing field `{field}`"),
             FrameErrorKind::WrongType { field, expected } => write!(f, "field `{field}` is not {expected}"),
-            FrameErrorKind::UnknownAction(action) => write!(f, "unknown action {action:?}"),
-            FrameErrorKind::UnknownPresenceEvent(event) => write!(f, "unknown presence event {event:?}"),
+            FrameErrorKind::UnknownAction(action) => write!(f, "unknown action \"{action}\""),
+            FrameErrorKind::UnknownPresenceEvent(event) => write!(f, "unknown presence event \"{event}\""),
             FrameErrorKind::BadPresence(reason) => write!(f, "malformed presence payload: {reason}"),
         }
     }
@@ -201,7 +202,7 @@ impl fmt::Display for FrameError {
         if self.excerpt.is_empty() {
             write!(f, "malformed frame: {}", self.kind)
         } else {
-            write!(f, "malformed frame: {} in {:?}", self.kind, self.excerpt)
+            write!(f, "malformed frame: {} in \"{}\"", self.kind, self.excerpt)
         }
     }
 }
@@ -230,50 +231,32 @@ pub fn parse_frame(frame: &str) -> impl Iterator<Item = Result<ServerMessage, Fr
         .chain(lines.map(|line| parse_message(line).map_err(|kind| FrameError { kind, excerpt: excerpt(line) })))
 }
 
-/// The fields of a message, each still raw so every one can be checked and reported on its own.
-#[derive(Deserialize)]
-struct RawMessage<'a> {
-    #[serde(borrow)]
-    action: Option<&'a RawValue>,
-    #[serde(borrow)]
-    event: Option<&'a RawValue>,
-    #[serde(borrow, rename = "channelName")]
-    channel_name: Option<&'a RawValue>,
-    #[serde(borrow, rename = "requestId")]
-    request_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    payload: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct RawPresence<'a> {
-    #[serde(borrow)]
-    presence: Option<Vec<&'a RawValue>>,
-    #[serde(borrow)]
-    changed: Option<&'a RawValue>,
-}
-
-/// Parses one JSON object of a frame.
+/// Parses one JSON object of a frame, in a single pass over its text.
 ///
 /// # Errors
 /// The first thing wrong with it, checked in the order: JSON, object, fields, action, payload.
 pub fn parse_message(text: &str) -> Result<ServerMessage, FrameErrorKind> {
-    // Validate the whole text first, so that a syntax error is reported as such and not as a shape error.
-    let whole: &RawValue = serde_json::from_str(text).map_err(FrameErrorKind::from_serde)?;
-    check_depth(whole.get())?;
-    if !whole.get().starts_with('{') {
+    const KEYS: [&str; 5] = ["action", "event", "channelName", "requestId", "payload"];
+    let mut fields: [Option<&str>; 5] = [None; 5];
+    let is_object = Scanner::new(text).object_document(|key, value| {
+        if let Some(slot) = KEYS.iter().position(|k| *k == key) {
+            if fields[slot].replace(value).is_some() {
+                return Err(JsonError::DuplicateKey(KEYS[slot]));
+            }
+        }
+        Ok(())
+    })?;
+    if !is_object {
         return Err(FrameErrorKind::NotAnObject);
     }
-    let raw: RawMessage<'_> = serde_json::from_str(whole.get()).map_err(|e| {
-        // Only a duplicated key can fail here: the text is a valid object.
-        FrameErrorKind::NotJson(e.to_string())
-    })?;
+    // `null` counts as absent, as it would for an optional field.
+    let [action, event, channel_name, request_id, payload] = fields.map(|f| f.filter(|v| *v != "null"));
 
-    let action_text = required_string(raw.action, "action")?;
-    let event = required_string(raw.event, "event")?;
-    let channel_name = required_string(raw.channel_name, "channelName")?;
-    let request_id = raw.request_id.map(|value| string(value, "requestId")).transpose()?;
-    let payload = raw.payload.ok_or(FrameErrorKind::MissingField("payload"))?;
+    let action_text = required_string(action, "action")?;
+    let event = required_string(event, "event")?;
+    let channel_name = required_string(channel_name, "channelName")?;
+    let request_id = request_id.map(|value| string(value, "requestId")).transpose()?;
+    let payload = payload.ok_or(FrameErrorKind::MissingField("payload"))?;
     let action =
         ServerAction::from_wire(&action_text).ok_or_else(|| FrameErrorKind::UnknownAction(action_text.into_owned()))?;
 
@@ -301,65 +284,39 @@ pub fn parse_message(text: &str) -> Result<ServerMessage, FrameErrorKind> {
     })
 }
 
-fn parse_presence(kind: PresenceKind, payload: &RawValue) -> Result<Body, FrameErrorKind> {
-    if !payload.get().starts_with('{') {
+fn parse_presence(kind: PresenceKind, payload: &str) -> Result<Body, FrameErrorKind> {
+    if !payload.starts_with('{') {
         return Err(FrameErrorKind::WrongType { field: "payload", expected: "an object" });
     }
-    let raw: RawPresence<'_> = serde_json::from_str(payload.get())
-        .map_err(|_| FrameErrorKind::BadPresence("`presence` must be an array of objects"))?;
-    let list = raw.presence.ok_or(FrameErrorKind::BadPresence("missing `presence`"))?;
-    let changed = raw.changed.ok_or(FrameErrorKind::BadPresence("missing `changed`"))?;
-    let presence = list
-        .into_iter()
-        .map(JsonObject::from_raw)
-        .collect::<Option<Vec<_>>>()
-        .ok_or(FrameErrorKind::BadPresence("`presence` must be an array of objects"))?;
+    let (mut list, mut changed) = (None, None);
+    for (key, value) in members(payload) {
+        match &*key {
+            "presence" => list = list.or(Some(value)),
+            "changed" => changed = changed.or(Some(value)),
+            _ => {}
+        }
+    }
+    let not_a_list = FrameErrorKind::BadPresence("`presence` must be an array of objects");
+    let list = list.ok_or(FrameErrorKind::BadPresence("missing `presence`"))?;
+    let changed = changed.ok_or(FrameErrorKind::BadPresence("missing `changed`"))?;
+    if !list.starts_with('[') {
+        return Err(not_a_list);
+    }
+    let presence =
+        elements(list).into_iter().map(JsonObject::from_raw).collect::<Option<Vec<_>>>().ok_or(not_a_list)?;
     let changed = JsonObject::from_raw(changed).ok_or(FrameErrorKind::BadPresence("`changed` must be an object"))?;
     Ok(Body::Presence { kind, presence, changed })
 }
 
-fn required_string<'a>(value: Option<&'a RawValue>, field: &'static str) -> Result<Cow<'a, str>, FrameErrorKind> {
+fn required_string<'a>(value: Option<&'a str>, field: &'static str) -> Result<Cow<'a, str>, FrameErrorKind> {
     string(value.ok_or(FrameErrorKind::MissingField(field))?, field)
 }
 
-fn string<'a>(value: &'a RawValue, field: &'static str) -> Result<Cow<'a, str>, FrameErrorKind> {
-    if !value.get().starts_with('"') {
+fn string<'a>(value: &'a str, field: &'static str) -> Result<Cow<'a, str>, FrameErrorKind> {
+    if !value.starts_with('"') {
         return Err(FrameErrorKind::WrongType { field, expected: "a string" });
     }
-    // Validation skims strings; decoding finds what it let through, such as an escaped lone surrogate.
-    serde_json::from_str(value.get()).map_err(|e| FrameErrorKind::NotJson(format!("field `{field}`: {e}")))
-}
-
-/// How deeply arrays and objects may nest in a message (the payload's own levels included).
-pub const MAX_DEPTH: usize = 128;
-
-/// Rejects text nested deeper than [`MAX_DEPTH`]. serde_json skims a raw value without a depth limit, and whoever
-/// turns the payload into a tree later (JS `JSON.parse`, a Rust deserializer) should not meet absurd nesting.
-fn check_depth(text: &str) -> Result<(), FrameErrorKind> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for byte in text.bytes() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(FrameErrorKind::TooDeep);
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
+    decode_string(value).map_err(|problem| FrameErrorKind::NotJson(format!("field `{field}`: {problem}")))
 }
 
 /// The `action` of a client message.
@@ -392,33 +349,15 @@ pub(crate) fn encode_client_message(
     frame.push_str(r#"{"action":""#);
     frame.push_str(action.as_str());
     frame.push_str(r#"","event":"#);
-    push_json_string(&mut frame, event);
+    push_string(&mut frame, event);
     frame.push_str(r#","channelName":"#);
-    push_json_string(&mut frame, channel_name);
+    push_string(&mut frame, channel_name);
     frame.push_str(r#","requestId":"#);
-    push_json_string(&mut frame, request_id);
+    push_string(&mut frame, request_id);
     frame.push_str(r#","payload":"#);
     frame.push_str(&payload.0);
     frame.push('}');
     frame
-}
-
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
