@@ -65,5 +65,7 @@ if [ $want_browser -eq 1 ]; then
   apt_install chromium chromium-driver
   # Drives the system Chromium for the demo test (`npx playwright install` downloads nothing here).
   npm_tool playwright-core 1.65.1
+  # Builds tests/vite, proof that the package works in a bundler.
+  npm_tool vite 7.3.8
 fi
 log "ok"

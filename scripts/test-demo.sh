@@ -24,3 +24,15 @@ echo "== demo: tests/playwright/demo.test.mjs"
 assemble_demo_site target/demo-site
 start_test_server --static target/demo-site
 timeout 300 node --test --test-reporter=spec tests/playwright/demo.test.mjs
+
+echo "== demo: tests/vite, an app importing the package by name, built by Vite"
+stop_test_servers
+app=target/vite-app
+rm -rf "$app"
+mkdir -p "$app" target/npm
+cp tests/vite/index.html tests/vite/main.js "$app/"
+tarball=$(cd target/npm && npm pack --silent ../../pkg | tail -1)
+(cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "../npm/$tarball" >/dev/null)
+(cd "$app" && node "$PONDSOCKET_TOOLS/node_modules/vite/bin/vite.js" build --logLevel warn)
+start_test_server --static "$app/dist"
+timeout 120 node --test --test-reporter=spec tests/playwright/vite.test.mjs
