@@ -463,15 +463,8 @@ impl ClientCore {
         }
         // A join in flight may still be accepted, so the server must hear the leave too.
         if channel.state == ChannelState::Joined || channel.join_request.is_some() {
-            let request_id = self.rng.uuid_v4();
-            let frame = encode_client_message(
-                ClientAction::LeaveChannel,
-                "LEAVE_CHANNEL",
-                &channel.name,
-                &request_id,
-                &JsonObject::empty(),
-            );
-            self.outputs.push_back(Output::Send(frame));
+            let name = channel.name.clone();
+            self.send_leave(&name);
         }
         self.close_channel(id, CancelReason::Left);
     }
@@ -799,42 +792,47 @@ impl ClientCore {
         };
         // The server may still accept the join later; make sure it does not keep us in the channel.
         if self.socket_open {
-            let request_id = self.rng.uuid_v4();
-            let frame = encode_client_message(
-                ClientAction::LeaveChannel,
-                "LEAVE_CHANNEL",
-                &channel.name,
-                &request_id,
-                &JsonObject::empty(),
-            );
-            self.outputs.push_back(Output::Send(frame));
+            let name = channel.name.clone();
+            self.send_leave(&name);
         }
         self.decline(id, error);
     }
 
+    fn send_leave(&mut self, name: &str) {
+        let request_id = self.rng.uuid_v4();
+        let frame =
+            encode_client_message(ClientAction::LeaveChannel, "LEAVE_CHANNEL", name, &request_id, &JsonObject::empty());
+        self.outputs.push_back(Output::Send(frame));
+    }
+
     fn decline(&mut self, id: ChannelId, error: ChannelError) {
-        self.end_channel(id, CancelReason::Declined(error.clone()));
         if let Some(channel) = self.channels.get_mut(&id) {
             channel.join_error = Some(error.clone());
         }
-        self.emit(Event::Channel(id, ChannelEvent::Declined(error)));
-        self.set_channel_state(id, ChannelState::Declined);
-        self.forget_if_unused(id);
+        let detail = ChannelEvent::Declined(error.clone());
+        self.terminate(id, CancelReason::Declined(error), Some(detail), ChannelState::Declined);
     }
 
     fn evict(&mut self, id: ChannelId, reason: String) {
-        self.end_channel(id, CancelReason::Evicted(reason.clone()));
         if let Some(channel) = self.channels.get_mut(&id) {
             channel.evicted_reason = Some(reason.clone());
         }
-        self.emit(Event::Channel(id, ChannelEvent::Evicted(reason)));
-        self.set_channel_state(id, ChannelState::Closed);
-        self.forget_if_unused(id);
+        let detail = ChannelEvent::Evicted(reason.clone());
+        self.terminate(id, CancelReason::Evicted(reason), Some(detail), ChannelState::Closed);
     }
 
     fn close_channel(&mut self, id: ChannelId, reason: CancelReason) {
+        self.terminate(id, reason, None, ChannelState::Closed);
+    }
+
+    /// Ends the channel in `state`: its requests rejected with `reason`, then `detail` (why) and the state change
+    /// reported, then the channel forgotten if no handle holds it.
+    fn terminate(&mut self, id: ChannelId, reason: CancelReason, detail: Option<ChannelEvent>, state: ChannelState) {
         self.end_channel(id, reason);
-        self.set_channel_state(id, ChannelState::Closed);
+        if let Some(detail) = detail {
+            self.emit(Event::Channel(id, detail));
+        }
+        self.set_channel_state(id, state);
         self.forget_if_unused(id);
     }
 
