@@ -3,7 +3,10 @@
 # real server (PONDSOCKET_SERVERS, default "rust python": tests/server and tests/server-python), each run by its
 # supervisor (tests/support/supervisor.mjs), which the suite uses to restart it. The other server runs beside it
 # for the test that uses both at once (PONDSOCKET_OTHER_URL).
-# A server the caller started (PONDSOCKET_TEST_URL and PONDSOCKET_CONTROL_URL set) is used as is, alone.
+# Then the hostile and fault suite (tests/browser_hostile.rs), once, against the Rust server (while it runs) and the
+# scripted hostile server (tests/support/hostile-server.mjs, started once: PONDSOCKET_HOSTILE_URL and
+# PONDSOCKET_BLACKHOLE_URL, unless the caller set them).
+# A server the caller started (PONDSOCKET_TEST_URL and PONDSOCKET_CONTROL_URL set) is used as is, alone, for both.
 # Exit code: non-zero if anything failed. Extra arguments go to the test binary (e.g. a test name filter).
 #
 # The suite reads the server's URLs at compile time (option_env!); cargo tracks those variables, so a new port
@@ -23,18 +26,30 @@ chromedriver="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromed
 test_args=()
 [ $# -eq 0 ] || test_args=(-- "$@")
 
+# run_suite TARGET: one test target (tests/TARGET.rs) against the server of PONDSOCKET_TEST_URL.
 run_suite() {
-  echo "== browser: end to end in headless Chromium (wasm-bindgen-test, ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL)"
-  local start=$SECONDS
+  local target=$1 start=$SECONDS
+  echo "== $target: in headless Chromium (wasm-bindgen-test, ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL)"
   # --mode no-install: use the wasm-bindgen-test-runner scripts/setup.sh installed; never download one.
   # After the crate's path come cargo test's own options; after `--`, the test binary's.
   wasm-pack --log-level warn test --headless --chrome --chromedriver "$chromedriver" --mode no-install . \
-    --locked --test browser ${test_args[@]+"${test_args[@]}"}
-  echo "== browser: passed against the ${PONDSOCKET_SERVER_NAME:-given} server in $((SECONDS - start)) s"
+    --locked --test "$target" ${test_args[@]+"${test_args[@]}"}
+  echo "== $target: passed against the ${PONDSOCKET_SERVER_NAME:-given} server in $((SECONDS - start)) s"
+}
+
+# The hostile and fault suite, with the hostile server the caller gave or one started here (stop_test_servers stops
+# it with the others; the suite runs once, so it is never needed again).
+# (Called only as a plain command: inside `a || f`, set -e would not stop f at its first failure.)
+run_hostile_suite() {
+  if [ -z "${PONDSOCKET_HOSTILE_URL:-}" ] || [ -z "${PONDSOCKET_BLACKHOLE_URL:-}" ]; then
+    start_hostile_server
+  fi
+  run_suite browser_hostile
 }
 
 if [ -n "${PONDSOCKET_TEST_URL:-}" ] && [ -n "${PONDSOCKET_CONTROL_URL:-}" ]; then
-  run_suite
+  run_suite browser
+  run_hostile_suite
   exit
 fi
 for server in ${PONDSOCKET_SERVERS:-rust python}; do
@@ -43,7 +58,11 @@ for server in ${PONDSOCKET_SERVERS:-rust python}; do
   start_named_server "$other"
   export PONDSOCKET_OTHER_URL="$PONDSOCKET_TEST_URL" PONDSOCKET_OTHER_NAME="$other"
   start_named_server "$server"
-  run_suite
+  run_suite browser
+  # The hostile and fault suite once, against the Rust server (its fault test kills and restarts it).
+  if [ "$server" = rust ]; then
+    run_hostile_suite
+  fi
   stop_test_servers
   unset PONDSOCKET_TEST_URL PONDSOCKET_CONTROL_URL PONDSOCKET_OTHER_URL
 done

@@ -6,7 +6,7 @@
 #   3. package: scripts/build-pkg.sh builds pkg/ (the npm package)
 #   4. node: the packed tarball installed in an empty folder, against the server (node:test)
 #   5. demo: scripts/demo.sh --check and the demo page's Playwright test (scripts/test-demo.sh)
-#   6. browser: wasm-bindgen-test in headless Chromium against the server
+#   6. browser: wasm-bindgen-test in headless Chromium against the server, and the hostile and fault suite
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

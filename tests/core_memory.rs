@@ -1,5 +1,9 @@
 //! The core releases what a channel or a request held: bytes allocated and not freed come back to the baseline
 //! after thousands of join/leave cycles and requests (counted by a global allocator of this test binary).
+//! Native only: on wasm32 the library brings its own counting allocator (src/diagnostics.rs), and two cannot link
+//! (wasm-pack test builds every test target for wasm32).
+
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

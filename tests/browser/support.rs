@@ -80,6 +80,20 @@ pub fn ws_url() -> TestResult<&'static str> {
     })
 }
 
+/// `ws://127.0.0.1:P/socket` of the scripted hostile server (tests/support/hostile-server.mjs).
+pub fn hostile_url() -> TestResult<&'static str> {
+    option_env!("PONDSOCKET_HOSTILE_URL").ok_or_else(|| {
+        Fail("PONDSOCKET_HOSTILE_URL was not set when the suite was compiled: run scripts/test-browser.sh".into())
+    })
+}
+
+/// `ws://127.0.0.1:Q/socket` of a port that accepts TCP and never answers the WebSocket handshake.
+pub fn blackhole_url() -> TestResult<&'static str> {
+    option_env!("PONDSOCKET_BLACKHOLE_URL").ok_or_else(|| {
+        Fail("PONDSOCKET_BLACKHOLE_URL was not set when the suite was compiled: run scripts/test-browser.sh".into())
+    })
+}
+
 /// `http://127.0.0.1:C` of the supervisor that kills and restarts the server.
 pub fn control_url() -> TestResult<&'static str> {
     option_env!("PONDSOCKET_CONTROL_URL").ok_or_else(|| {
