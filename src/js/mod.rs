@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::proto::ChannelState;
+use crate::proto::{ChannelState, JsonObject};
 use crate::shell::runtime::Shared;
 use crate::shell::{callback_error, report_to_console, Channel, Client, Subscription};
 use convert::{
@@ -183,13 +183,14 @@ impl JsChannel {
                 }
             };
             let settle_reject = reject.clone();
+            let reporter = self.reporter();
             let sent = self.channel.send_for_response_with(
                 &event,
                 &payload,
                 timeout,
                 Box::new(move |outcome| {
                     let _ = match outcome {
-                        Ok(reply) => resolve.call1(&JsValue::NULL, &to_js(&reply)),
+                        Ok(reply) => resolve.call1(&JsValue::NULL, &reporter.payload(&reply)),
                         Err(error) => reject.call1(&JsValue::NULL, &js_error(&error)),
                     };
                 }),
@@ -207,7 +208,7 @@ impl JsChannel {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
         Ok(unsubscriber(self.channel.on_message(move |event, payload| {
-            reporter.call(&callback, &[event.into(), to_js(payload)]);
+            reporter.call(&callback, &[event.into(), reporter.payload(payload)]);
         })))
     }
 
@@ -218,7 +219,7 @@ impl JsChannel {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
         Ok(unsubscriber(self.channel.on_message_event(&event, move |payload| {
-            reporter.call(&callback, &[to_js(payload)]);
+            reporter.call(&callback, &[reporter.payload(payload)]);
         })))
     }
 
@@ -291,6 +292,11 @@ impl JsChannel {
 struct Reporter(Weak<Shared>);
 
 impl Reporter {
+    /// A message's payload as a JS object: the one JS already parsed with the frame, or parsed now.
+    fn payload(&self, payload: &JsonObject) -> JsValue {
+        self.0.upgrade().and_then(|shared| shared.frame_payload()).unwrap_or_else(|| to_js(payload))
+    }
+
     fn call(&self, callback: &Function, args: &[JsValue]) {
         let result = match args {
             [] => callback.call0(&JsValue::NULL),

@@ -1,6 +1,6 @@
 //! What the shell needs from the JS host, browser or Node: a clock, entropy, the page's location, a console.
 
-use js_sys::{Function, Reflect, Uint8Array};
+use js_sys::{Function, JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -10,6 +10,15 @@ extern "C" {
     fn performance_now() -> f64;
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(message: &str, error: &JsValue);
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(this: &TextEncoder, text: &JsString, into: &Uint8Array) -> JsValue;
+
+    /// `JSON.parse` on a JS string, without copying it through wasm memory.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub(crate) fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// Milliseconds on a monotonic clock (`performance.now()`, in browsers and Node alike).
@@ -48,4 +57,30 @@ pub(crate) fn location_href() -> Option<String> {
 /// Reports what cannot be reported anywhere else (an `onError` callback that throws).
 pub(crate) fn report_to_console(message: &str, error: &JsValue) {
     console_error(message, error);
+}
+
+thread_local! {
+    static ENCODER: TextEncoder = TextEncoder::new();
+}
+
+/// A JS string as a Rust `String`, encoded by the host's `TextEncoder.encodeInto` straight into wasm memory.
+/// wasm-bindgen's own conversion copies ASCII one character at a time in JS, which dominated the cost of a
+/// large frame.
+pub(crate) fn string_from_js(text: &JsString) -> String {
+    // UTF-16 to UTF-8 takes at most 3 bytes per code unit.
+    let capacity = text.length() as usize * 3;
+    let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
+    // SAFETY: the view covers the vector's spare capacity and is used before anything else can allocate (and so
+    // grow, and detach, wasm memory); encodeInto writes `written` bytes of valid UTF-8 at its start.
+    let written = unsafe {
+        let view = Uint8Array::view_mut_raw(bytes.as_mut_ptr(), capacity);
+        let result = ENCODER.with(|encoder| encoder.encode_into(text, &view));
+        Reflect::get(&result, &"written".into()).ok().and_then(|w| w.as_f64()).unwrap_or(0.0) as usize
+    };
+    // SAFETY: encodeInto wrote `written` (<= capacity) initialized bytes, and its output is always valid UTF-8
+    // (lone surrogates become U+FFFD).
+    unsafe {
+        bytes.set_len(written.min(capacity));
+        String::from_utf8_unchecked(bytes)
+    }
 }

@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::Function;
+use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::listeners::Listeners;
-use super::platform::now;
+use super::platform::{self, now};
 use super::socket::{describe, SocketDriver};
 use crate::proto::memory::shrink_map;
 use crate::proto::{
@@ -58,6 +59,9 @@ pub(crate) struct Shared {
     draining: Cell<bool>,
     /// Channel handles dropped while the runtime was borrowed; released at the next drain.
     deferred_releases: RefCell<Vec<ChannelId>>,
+    /// The frame being delivered, parsed by JS, when it holds a single object (the usual case): every payload
+    /// delivered meanwhile is that object's, so JS listeners take it from here instead of parsing it again.
+    current_frame: RefCell<Option<JsValue>>,
 }
 
 impl Shared {
@@ -76,6 +80,7 @@ impl Shared {
             }),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
+            current_frame: RefCell::new(None),
         })
     }
 
@@ -107,6 +112,13 @@ impl Shared {
             removed
         };
         drop(removed);
+    }
+
+    /// The `payload` of the frame being delivered, already a JS object, when the frame held one object.
+    pub(crate) fn frame_payload(&self) -> Option<JsValue> {
+        let frame = self.current_frame.borrow();
+        let payload = Reflect::get(frame.as_ref()?, &"payload".into()).ok()?;
+        payload.is_object().then_some(payload)
     }
 
     /// Tells the client's `onError` subscribers.
@@ -205,8 +217,14 @@ pub(crate) fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {
 }
 
 pub(crate) fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValue) {
-    match data.as_string() {
-        Some(text) => shared.with_core(|core, now| core.handle_frame(socket, &text, now)),
+    match data.dyn_ref::<js_sys::JsString>().map(platform::string_from_js) {
+        Some(text) => {
+            // JSON.parse throws on a frame of several objects (or a malformed one): those take the slow path.
+            let parsed = platform::parse_json(&data).ok().filter(|v| v.is_object() && !Array::is_array(v));
+            let outer = shared.current_frame.replace(parsed);
+            shared.with_core(|core, now| core.handle_frame(socket, &text, now));
+            shared.current_frame.replace(outer);
+        }
         // binaryType is "arraybuffer"; anything that is not text is a frame the protocol does not have.
         None => shared.with_core(|core, now| core.handle_binary_frame(socket, now)),
     }
