@@ -61,6 +61,9 @@ pub(crate) fn report_to_console(message: &str, error: &JsValue) {
 
 thread_local! {
     static ENCODER: TextEncoder = TextEncoder::new();
+    // Property names read once per message: made JS strings once, not decoded out of wasm memory every time.
+    static WRITTEN: JsValue = JsValue::from_str("written");
+    pub(crate) static PAYLOAD: JsValue = JsValue::from_str("payload");
 }
 
 /// A JS string as a Rust `String`, encoded by the host's `TextEncoder.encodeInto` straight into wasm memory.
@@ -75,7 +78,8 @@ pub(crate) fn string_from_js(text: &JsString) -> String {
     let written = unsafe {
         let view = Uint8Array::view_mut_raw(bytes.as_mut_ptr(), capacity);
         let result = ENCODER.with(|encoder| encoder.encode_into(text, &view));
-        Reflect::get(&result, &"written".into()).ok().and_then(|w| w.as_f64()).unwrap_or(0.0) as usize
+        let written = WRITTEN.with(|key| Reflect::get(&result, key));
+        written.ok().and_then(|w| w.as_f64()).unwrap_or(0.0) as usize
     };
     // SAFETY: encodeInto wrote `written` (<= capacity) initialized bytes, and its output is always valid UTF-8
     // (lone surrogates become U+FFFD).

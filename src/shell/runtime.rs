@@ -117,7 +117,7 @@ impl Shared {
     /// The `payload` of the frame being delivered, already a JS object, when the frame held one object.
     pub(crate) fn frame_payload(&self) -> Option<JsValue> {
         let frame = self.current_frame.borrow();
-        let payload = Reflect::get(frame.as_ref()?, &"payload".into()).ok()?;
+        let payload = platform::PAYLOAD.with(|key| Reflect::get(frame.as_ref()?, key).ok())?;
         payload.is_object().then_some(payload)
     }
 
