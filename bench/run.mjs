@@ -1,0 +1,405 @@
+// The benchmark driver behind scripts/bench.sh: starts the blast server, runs every scenario for every client in
+// Node (a fresh process per run) and in headless Chromium (a fresh browser context per run), in interleaved rounds
+// with the order of the clients rotating, then writes docs/BENCHMARKS.md and docs/benchmarks.svg from the medians
+// and prints the table. Any failed check (a message lost, a reply that does not match) fails the whole run.
+//
+//   node bench/run.mjs [--quick] [--rounds N] [--env node,browser] [--command TEXT]
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { renderMarkdown, renderSvg, renderTable } from './report.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TOOLS = process.env.PONDSOCKET_TOOLS || join(os.homedir(), '.cache/pondsocket-wasm-tools');
+const DEPS = process.env.BENCH_DEPS || join(ROOT, 'target', 'bench-deps');
+const OUT = join(ROOT, 'target', 'bench');
+// What is measured: a copy of pkg/ taken at the start, so that a rebuild of pkg/ during the run changes nothing.
+const PKG = join(OUT, `run-${process.pid}`, 'pkg');
+const PKG_FILES = ['package.json', 'index.js', 'api.mjs', 'web/pondsocket_wasm.js', 'web/pondsocket_wasm_bg.wasm',
+  'node/index.cjs', 'node/api.cjs', 'node/pondsocket_wasm.js', 'node/pondsocket_wasm_bg.wasm'];
+
+// ---- options ------------------------------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+};
+const quick = flag('quick');
+const rounds = Number(option('rounds', quick ? '1' : '5'));
+const memoryRounds = Number(option('memory-rounds', quick ? '1' : '3'));
+const envs = option('env', 'node,browser').split(',');
+const command = option('command', `node bench/run.mjs ${argv.join(' ')}`.trim());
+const docsDir = join(ROOT, 'docs');
+
+const PARAMS = quick
+  ? {
+    'inbound-small': { count: 5_000, size: 200, warmup: 500 },
+    'inbound-large': { count: 500, size: 20_000, warmup: 50 },
+    'rr-seq': { count: 500, warmup: 50 },
+    'rr-conc': { count: 1_000, warmup: 200 },
+    fanout: { channels: 500, warmup: 1 },
+    memory: { cycles: 1_000, requests: 10_000, batch: 100 },
+  }
+  : {
+    'inbound-small': { count: 50_000, size: 200, warmup: 5_000 },
+    'inbound-large': { count: 5_000, size: 20_000, warmup: 500 },
+    'rr-seq': { count: 5_000, warmup: 500 },
+    'rr-conc': { count: 1_000, warmup: 1_000 },
+    fanout: { channels: 500, warmup: 1 },
+    memory: { cycles: 10_000, requests: 100_000, batch: 100 },
+  };
+const TIMEOUT_MS = 60_000;
+const SPEED_SCENARIOS = ['inbound-small', 'inbound-large', 'rr-seq', 'rr-conc', 'fanout'];
+const CLIENTS = {
+  node: ['ours', 'peer', 'peer-gws', 'floor'],
+  browser: ['ours', 'peer', 'floor'],
+};
+const MEMORY_CLIENTS = ['ours', 'peer'];
+
+// ---- processes we started, and cleaning them up -------------------------------------------------------------------
+
+const children = new Set();
+let browser = null;
+let cleaning = false;
+
+async function cleanup() {
+  if (cleaning) return;
+  cleaning = true;
+  for (const child of children) {
+    try { child.kill('SIGKILL'); } catch { /* gone */ }
+  }
+  if (browser) {
+    await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
+  }
+  rmSync(dirname(PKG), { recursive: true, force: true });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, async () => {
+    log(`${signal}: stopping`);
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+function log(...parts) {
+  process.stderr.write(`[bench] ${parts.join(' ')}\n`);
+}
+
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+// ---- the blast server ---------------------------------------------------------------------------------------------
+
+async function startServer() {
+  const prebuild = [
+    ['/bench', PARAMS['inbound-small'].count, 200], ['/bench', PARAMS['inbound-small'].warmup, 200],
+    ['/bench', PARAMS['inbound-large'].count, 20_000], ['/bench', PARAMS['inbound-large'].warmup, 20_000],
+  ].map((p) => p.join(':')).join(',');
+  const child = track(spawn(process.execPath, [join(ROOT, 'bench', 'blast-server.mjs'), '--port', '0', '--root', ROOT,
+    '--prebuild', prebuild], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const url = await new Promise((resolveUrl, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('blast server did not start within 60 s')), 60_000);
+    child.stdout.on('data', (data) => {
+      buffered += data;
+      const match = /LISTENING (http:\/\/\S+)/.exec(buffered);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`blast server exited (${code}) before listening`)));
+  });
+  child.stdout.resume();
+  return { child, http: url, ws: `${url.replace(/^http/, 'ws')}/socket` };
+}
+
+// ---- Node runs ----------------------------------------------------------------------------------------------------
+
+// Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.
+const NODE_WS_FLAG = (() => {
+  try {
+    const type = execFileSync(process.execPath, ['-p', 'typeof WebSocket'], { encoding: 'utf8' }).trim();
+    return type === 'function' ? [] : ['--experimental-websocket'];
+  } catch {
+    return ['--experimental-websocket'];
+  }
+})();
+
+function snapshotPkg() {
+  const missing = PKG_FILES.filter((f) => !existsSync(join(ROOT, 'pkg', f)));
+  if (missing.length) throw new Error(`pkg/ is incomplete (missing ${missing.join(', ')}): is a build running? run scripts/build-pkg.sh`);
+  rmSync(PKG, { recursive: true, force: true });
+  mkdirSync(dirname(PKG), { recursive: true });
+  cpSync(join(ROOT, 'pkg'), PKG, { recursive: true, preserveTimestamps: true });
+  const again = PKG_FILES.filter((f) => !existsSync(join(PKG, f)));
+  if (again.length) throw new Error(`pkg/ changed while it was copied (missing ${again.join(', ')}): try again`);
+  const hash = (f) => createHash('sha256').update(readFileSync(join(PKG, f))).digest('hex').slice(0, 12);
+  return { wasmSha: hash('web/pondsocket_wasm_bg.wasm'), builtAt: statSync(join(PKG, 'web', 'pondsocket_wasm_bg.wasm')).mtime.toISOString() };
+}
+
+function runNode(client, scenario, server, params) {
+  return new Promise((resolveRun, reject) => {
+    const child = track(spawn(process.execPath, [
+      '--no-warnings', ...NODE_WS_FLAG, '--expose-gc',
+      join(ROOT, 'bench', 'node-run.mjs'), client, scenario, server.ws, JSON.stringify({ ...params, timeoutMs: TIMEOUT_MS }),
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_DEPS: DEPS, BENCH_PKG: PKG } }));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS * 6);
+    child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolveRun(JSON.parse(line.slice(7)));
+      else reject(new Error(`node ${client} ${scenario} failed (exit ${code ?? signal}):\n${err.trim() || out.trim()}`));
+    });
+  });
+}
+
+// ---- browser runs -------------------------------------------------------------------------------------------------
+
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
+  '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
+];
+
+function playwright() {
+  return createRequire(join(TOOLS, 'node_modules', 'noop.js'))('playwright-core');
+}
+
+async function runBrowser(client, scenario, server, params) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+    });
+    const cdp = await context.newCDPSession(page);
+    // threadTicks: the duration metrics are the renderer main thread's CPU time, not wall time.
+    await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+    const metric = (metrics, name) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
+    await page.exposeFunction('__benchSample', async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      return {
+        cpuMs: metric(metrics, 'TaskDuration'),
+        extra: { scriptMs: metric(metrics, 'ScriptDuration') },
+      };
+    });
+    await page.exposeFunction('__benchMemory', async () => {
+      // Collect, let FinalizationRegistry callbacks (wasm-bindgen's weak refs) run, collect again.
+      for (let i = 0; i < 3; i++) {
+        await cdp.send('HeapProfiler.collectGarbage');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const { usedSize, totalSize } = await cdp.send('Runtime.getHeapUsage');
+      return { heapUsed: usedSize, heapTotal: totalSize };
+    });
+    await page.goto(`${server.http}/bench/page.html?client=${client}&pkg=/${relative(ROOT, PKG)}`);
+    await page.waitForFunction(() => window.bench, null, { timeout: 30_000 });
+    await page.evaluate(() => window.bench.ready);
+    const result = await page.evaluate(([s, p]) => window.bench.run(s, p), [scenario, { ...params, timeoutMs: TIMEOUT_MS }]);
+    if (problems.length) throw new Error(problems.join('\n'));
+    return result;
+  } catch (error) {
+    throw new Error(`browser ${client} ${scenario} failed: ${error.message}`);
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+// ---- peer bundle and sizes ----------------------------------------------------------------------------------------
+
+function depVersion(name, base = DEPS) {
+  return JSON.parse(readFileSync(join(base, 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
+async function buildPeerBundles() {
+  const esbuild = createRequire(join(DEPS, 'noop.js'))('esbuild');
+  const build = join(DEPS, 'build');
+  mkdirSync(build, { recursive: true });
+  const entry = join(build, 'peer-entry.mjs');
+  writeFileSync(entry, "export { PondClient, ChannelState, ConnectionState } from '@eleven-am/pondsocket-client';\n");
+  const common = { entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2020',
+    nodePaths: [join(DEPS, 'node_modules')], logLevel: 'error', legalComments: 'none' };
+  await esbuild.build({ ...common, outfile: join(build, 'peer.browser.mjs') });
+  await esbuild.build({ ...common, minify: true, outfile: join(build, 'peer.browser.min.mjs') });
+  // Our JS the same way (index.js + api.mjs + the wasm-bindgen glue, minified), for a like-for-like size.
+  await esbuild.build({ entryPoints: [join(PKG, 'index.js')], bundle: true, format: 'esm', platform: 'browser',
+    target: 'es2022', minify: true, logLevel: 'error', legalComments: 'none', outfile: join(build, 'ours.browser.min.mjs') });
+  return { esbuild: depVersion('esbuild') };
+}
+
+function gzipSize(file) {
+  return execFileSync('gzip', ['-9c', file], { maxBuffer: 64 << 20 }).length;
+}
+
+function sizes() {
+  const entry = (file) => ({ raw: statSync(file).size, gzip: gzipSize(file) });
+  const wasm = entry(join(PKG, 'web/pondsocket_wasm_bg.wasm'));
+  const glue = entry(join(PKG, 'web/pondsocket_wasm.js'));
+  const oursMin = entry(join(DEPS, 'build/ours.browser.min.mjs'));
+  const peerMin = entry(join(DEPS, 'build/peer.browser.min.mjs'));
+  return {
+    wasm, glue, oursMin, peerMin,
+    oursRaw: wasm.raw + glue.raw,
+    oursGzip: wasm.gzip + glue.gzip,
+    oursMinTotalGzip: wasm.gzip + oursMin.gzip,
+  };
+}
+
+// ---- environment ----------------------------------------------------------------------------------------------------
+
+function git(...args) {
+  try {
+    return execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+function machine() {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const pkg = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
+  const dirty = git('status', '--porcelain', '--', 'src', 'Cargo.toml', 'Cargo.lock', 'pkg-template');
+  return {
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpu: model,
+    memGiB: os.totalmem() / 2 ** 30,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    ours: `${pkg.name} ${pkg.version}`,
+    commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
+    dirty: dirty ? 'uncommitted changes in src/, Cargo.* or pkg-template/' : '',
+    peer: `@eleven-am/pondsocket-client ${depVersion('@eleven-am/pondsocket-client')} (+ pondsocket-common ${depVersion('@eleven-am/pondsocket-common')}, websocket ${depVersion('websocket')})`,
+    ws: depVersion('ws', TOOLS),
+    playwright: depVersion('playwright-core', TOOLS),
+    loadStart: os.loadavg(),
+  };
+}
+
+// ---- main ---------------------------------------------------------------------------------------------------------
+
+const rotate = (list, n) => list.map((_, i) => list[(i + n) % list.length]);
+
+/** --report-only: render docs/ again from target/bench/results.json (after a change to bench/report.mjs). */
+function reportOnly() {
+  const { info, results } = JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8'));
+  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS };
+  writeFileSync(join(docsDir, 'BENCHMARKS.md'), renderMarkdown(report));
+  writeFileSync(join(docsDir, 'benchmarks.svg'), renderSvg(report));
+  process.stdout.write(`${renderTable(report)}\n`);
+  log('wrote docs/BENCHMARKS.md and docs/benchmarks.svg from target/bench/results.json');
+}
+
+async function main() {
+  const started = Date.now();
+  mkdirSync(OUT, { recursive: true });
+  const pkg = snapshotPkg();
+  const versions = await buildPeerBundles();
+  const info = { ...machine(), pkgBuilt: pkg.builtAt, wasmSha: pkg.wasmSha, esbuild: versions.esbuild, quick, rounds,
+    memoryRounds, params: PARAMS, command };
+  log(`machine: ${info.nproc} cores, ${info.cpu}, load ${info.loadStart.map((l) => l.toFixed(2)).join(' ')}`);
+  const server = await startServer();
+  log(`blast server at ${server.http}`);
+
+  if (envs.includes('browser')) {
+    // Our signal handlers close it (Playwright's own would race them and print Chromium's log).
+    browser = await playwright().chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    info.chromium = browser.version();
+  }
+
+  // results[env][scenario][client] = [run, …]
+  const results = {};
+  const record = (env, scenario, client, value) => {
+    ((results[env] ??= {})[scenario] ??= {})[client] ??= [];
+    results[env][scenario][client].push(value);
+  };
+  const runners = { node: runNode, browser: runBrowser };
+
+  const total = rounds * envs.reduce((n, env) => n + SPEED_SCENARIOS.length * CLIENTS[env].length, 0)
+    + memoryRounds * envs.length * MEMORY_CLIENTS.length;
+  let done = 0;
+  const step = async (env, scenario, client) => {
+    const t0 = Date.now();
+    const result = await runners[env](client, scenario, server, PARAMS[scenario]);
+    record(env, scenario, client, result);
+    done += 1;
+    log(`[${done}/${total}] ${env} ${scenario} ${client}: ${summarize(scenario, result)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  };
+
+  for (let round = 0; round < Math.max(rounds, memoryRounds); round++) {
+    for (const env of rotate(envs, round)) {
+      if (round < rounds) {
+        for (const [s, scenario] of SPEED_SCENARIOS.entries()) {
+          for (const client of rotate(CLIENTS[env], round + s)) await step(env, scenario, client);
+        }
+      }
+      if (round < memoryRounds) {
+        for (const client of rotate(MEMORY_CLIENTS, round)) await step(env, 'memory', client);
+      }
+    }
+  }
+
+  info.serverStats = await (await fetch(`${server.http}/__stats`)).json();
+  info.loadEnd = os.loadavg();
+  info.durationS = (Date.now() - started) / 1000;
+  info.finishedAt = new Date().toISOString();
+  info.sizes = sizes();
+  writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ info, results }, null, 2)}\n`);
+
+  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS };
+  mkdirSync(docsDir, { recursive: true });
+  writeFileSync(join(docsDir, 'BENCHMARKS.md'), renderMarkdown(report));
+  writeFileSync(join(docsDir, 'benchmarks.svg'), renderSvg(report));
+  process.stdout.write(`${renderTable(report)}\n`);
+  log(`wrote docs/BENCHMARKS.md, docs/benchmarks.svg and target/bench/results.json in ${info.durationS.toFixed(0)} s`);
+}
+
+function summarize(scenario, r) {
+  switch (scenario) {
+    case 'inbound-small':
+    case 'inbound-large':
+      return `${Math.round(r.msgsPerSec)} msg/s, ${r.cpuUsPerMsg.toFixed(1)} µs CPU/msg`;
+    case 'rr-seq':
+      return `p50 ${r.p50Us.toFixed(0)} µs, p99 ${r.p99Us.toFixed(0)} µs`;
+    case 'rr-conc':
+    case 'fanout':
+      return `${r.wallMs.toFixed(1)} ms`;
+    case 'memory':
+      return `heap ${mb(r.start.heapUsed)} → ${mb(r.afterCycles.heapUsed)} → ${mb(r.afterRequests.heapUsed)} MB, `
+        + `wasm ${mb(r.start.wasmBytes)} → ${mb(r.afterCycles.wasmBytes)} → ${mb(r.afterRequests.wasmBytes)} MB`;
+    default:
+      return JSON.stringify(r);
+  }
+}
+
+const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
+
+try {
+  if (flag('report-only')) reportOnly();
+  else await main();
+  await cleanup();
+  process.exit(0);
+} catch (error) {
+  if (cleaning) await new Promise(() => {}); // stopped by a signal: its handler exits
+  log(`FAILED: ${error?.stack ?? error}`);
+  await cleanup();
+  process.exit(1);
+}

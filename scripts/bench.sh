@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The benchmark (not part of the tests): ours (pkg/) against the peer JS client @eleven-am/pondsocket-client and a
+# bare-WebSocket floor, in Node and in headless Chromium, against bench/blast-server.mjs on loopback. Writes
+# docs/BENCHMARKS.md and docs/benchmarks.svg and prints the table; raw runs in target/bench/results.json.
+#   scripts/bench.sh            full run: 5 interleaved rounds (3 for memory), 50,000 inbound messages, ... (~11 min on 2 cores)
+#   scripts/bench.sh --quick    smoke run: one round, a tenth of the work (~1 min)
+# Other options go to bench/run.mjs: --rounds N, --memory-rounds N, --env node|browser|node,browser,
+#   --report-only (render docs/ again from target/bench/results.json, running nothing).
+#   --rebuild                   rebuild pkg/ first (otherwise it is built only when missing)
+# Every message is counted and every reply matched to its request: a run that cannot show it fails the benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/env.sh
+
+log() { echo "[bench] $*" >&2; }
+
+# One benchmark at a time on this machine: a second one would measure the first (and share target/bench).
+mkdir -p target/bench
+exec 9>target/bench/.lock
+if ! flock -n 9; then
+  log "another scripts/bench.sh is running (target/bench/.lock): waiting for it to finish"
+  flock 9
+fi
+
+rebuild=0
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --rebuild) rebuild=1 ;;
+    *) args+=("$arg") ;;
+  esac
+done
+
+# Tools: Chromium + playwright-core + ws (scripts/setup.sh, idempotent), and the benchmark's own pinned npm packages.
+scripts/setup.sh --browser
+deps=target/bench-deps
+PEER_VERSION=0.0.32
+ESBUILD_VERSION=0.28.2
+installed() { node -p "try { require('./$deps/node_modules/$1/package.json').version } catch { '' }"; }
+if [ "$(installed @eleven-am/pondsocket-client)" != "$PEER_VERSION" ] || [ "$(installed esbuild)" != "$ESBUILD_VERSION" ]; then
+  log "npm install @eleven-am/pondsocket-client@$PEER_VERSION esbuild@$ESBUILD_VERSION into $deps"
+  mkdir -p "$deps"
+  [ -f "$deps/package.json" ] || echo '{ "name": "pondsocket-wasm-bench-deps", "private": true }' > "$deps/package.json"
+  npm install --prefix "$deps" --no-audit --no-fund --silent --save-exact \
+    "@eleven-am/pondsocket-client@$PEER_VERSION" "esbuild@$ESBUILD_VERSION" >/dev/null
+fi
+
+pkg_complete() { [ -f pkg/package.json ] && [ -f pkg/index.js ] && [ -f pkg/web/pondsocket_wasm_bg.wasm ] && [ -f pkg/node/index.cjs ]; }
+# Someone else's scripts/build-pkg.sh empties pkg/ while it runs: wait for it rather than start a second one.
+for _ in $(seq 600); do
+  pkg_complete || ! pgrep -f 'scripts/build-pkg.sh' >/dev/null || { sleep 1; continue; }
+  break
+done
+if [ $rebuild -eq 1 ] || ! pkg_complete; then
+  scripts/build-pkg.sh
+elif [ -n "$(find src Cargo.toml Cargo.lock pkg-template -newer pkg/web/pondsocket_wasm_bg.wasm -print -quit 2>/dev/null)" ]; then
+  log "warning: src/, Cargo.* or pkg-template/ changed since pkg/ was built: measuring the old build (--rebuild to rebuild)"
+fi
+
+# The driver in a process group of its own: on exit or interrupt, that whole group (the blast server, the Node
+# runs, Chromium) is ended, and nothing else.
+command_line="scripts/bench.sh${*:+ $*}"
+setsid node bench/run.mjs --command "$command_line" "${args[@]}" &
+driver=$!
+stop() {
+  trap - EXIT INT TERM
+  kill -0 -- "-$driver" 2>/dev/null || return 0
+  kill -TERM -- "-$driver" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 -- "-$driver" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "-$driver" 2>/dev/null || true
+}
+trap 'stop; exit 130' INT TERM
+trap stop EXIT
+status=0
+wait "$driver" || status=$?
+exit "$status"
