@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Hand smoke check: start the test server, drive it with raw WebSocket
-clients and print every frame the server sends, verbatim.
+"""Hand smoke check of a test server: start it, drive it with raw WebSocket
+clients and print every frame the server sends, verbatim, so that the two
+servers' transcripts can be compared.
 
-    python3 -m venv /tmp/venv && /tmp/venv/bin/pip install websockets
-    cargo build --release --manifest-path tests/server/Cargo.toml
-    /tmp/venv/bin/python tests/server/smoke/observe.py [path/to/binary]
+    source scripts/lib/python-server.sh && setup_python_server
+    target/python-server-venv/bin/python tests/support/observe_frames.py [server command...]
+    # the Rust server:
+    target/python-server-venv/bin/python tests/support/observe_frames.py tests/server/target/release/pondsocket-test-server
 
-Used to produce PROTOCOL-OBSERVED.md. Not part of any automated test run.
+(`websockets` is in the venv already: uvicorn uses it.) Without a command,
+runs tests/server-python/app.py with this interpreter. Produced
+tests/server*/PROTOCOL-OBSERVED.md. Not part of any automated test run.
 """
 import asyncio
 import json
@@ -19,8 +23,7 @@ import uuid
 import websockets
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-    HERE, "..", "target", "release", "pondsocket-test-server")
+COMMAND = sys.argv[1:] or [sys.executable, os.path.join(HERE, "..", "server-python", "app.py")]
 QUIET = 0.4  # seconds of silence that end a "drain"
 
 
@@ -55,14 +58,20 @@ async def send(who, ws, action, channel, event, payload, raw=None):
         "action": action, "event": event, "channelName": channel,
         "requestId": str(uuid.uuid4()), "payload": payload,
     })
-    show(who, ">>", msg)
+    show(who, ">>", msg if len(msg) < 300 else f"{msg[:120]}... ({len(msg)} bytes)")
     await ws.send(msg)
 
 
 async def bad_connect(url):
     try:
         ws = await websockets.connect(url)
-    except Exception as exc:  # handshake refused
+    except websockets.InvalidStatus as exc:  # handshake refused
+        r = exc.response
+        print(f"handshake refused: HTTP {r.status_code} {r.reason_phrase}")
+        print(f"headers: {dict(r.headers)}")
+        print(f"body: {r.body!r}")
+        return
+    except Exception as exc:
         print(f"handshake failed: {exc!r}")
         return
     print(f"HTTP status: {ws.response.status_code} {ws.response.reason_phrase}")
@@ -76,20 +85,23 @@ async def bad_connect(url):
 
 
 async def main():
-    proc = await asyncio.create_subprocess_exec(
-        BINARY, stdout=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(*COMMAND, stdout=asyncio.subprocess.PIPE)
+    t0 = time.monotonic()
     line = (await proc.stdout.readline()).decode().strip()
-    print(f"server stdout: {line!r}")
+    print(f"server stdout: {line!r} (after {time.monotonic() - t0:.2f}s)")
     base = line.removeprefix("LISTENING ").replace("http://", "ws://")
 
     section("connect, bad token (token=bad)")
     await bad_connect(f"{base}/socket?token=bad")
     section("connect, missing token")
     await bad_connect(f"{base}/socket")
+    section("connect, unknown path (/other?token=good)")
+    await bad_connect(f"{base}/other?token=good")
 
     section("connect, good token (A: ?token=good&name=alice)")
     a = await websockets.connect(f"{base}/socket?token=good&name=alice")
-    print(f"HTTP status: {a.response.status_code}")
+    print(f"HTTP status: {a.response.status_code}; "
+          f"sec-websocket-extensions: {a.response.headers.get('sec-websocket-extensions')}")
     await drain("A", a)
     b = await websockets.connect(f"{base}/socket?token=demo&name=bob")
     print("(B: ?token=demo&name=bob)")
@@ -105,6 +117,7 @@ async def main():
     section("A joins /chat/a again (already a member)")
     await send("A", a, "JOIN_CHANNEL", "/chat/a", "JOIN_CHANNEL", {"name": "x"})
     await drain("A", a)
+    await drain("B", b)
 
     section("A joins /private/a")
     await send("A", a, "JOIN_CHANNEL", "/private/a", "JOIN_CHANNEL", {})
@@ -149,6 +162,11 @@ async def main():
     await send("A", a, "BROADCAST", "/chat/a", "broadcast-others", {"text": "not you"})
     await drain("A", a)
     await drain("B", b)
+    section("broadcast, then echo right away (order of the two frames A gets)")
+    await send("A", a, "BROADCAST", "/chat/a", "broadcast", {"n": 1})
+    await send("A", a, "BROADCAST", "/chat/a", "echo", {"n": 2})
+    await drain("A", a)
+    await drain("B", b)
 
     section("status {typing: true}")
     await send("A", a, "BROADCAST", "/chat/a", "status", {"typing": True})
@@ -181,6 +199,14 @@ async def main():
         "action": "BROADCAST", "event": "echo", "channelName": "/chat/a",
         "requestId": "r-2"}))
     await drain("A", a)
+    await send("A", a, None, None, None, None, raw=json.dumps({
+        "action": "NONSENSE", "event": "echo", "channelName": "/chat/a",
+        "requestId": "r-3", "payload": {}}))
+    await drain("A", a)
+    await send("A", a, None, None, None, None, raw=json.dumps({
+        "action": "BROADCAST", "event": "echo", "channelName": "/chat/a",
+        "requestId": 7, "payload": {}}))
+    await drain("A", a)
 
     section("B leaves /chat/a")
     await send("B", b, "LEAVE_CHANNEL", "/chat/a", "LEAVE_CHANNEL", {})
@@ -206,6 +232,55 @@ async def main():
     section("evict {} (B, default reason)")
     await send("B", b, "BROADCAST", "/chat/a", "evict", {})
     await drain("B", b)
+    section("B sends echo to /chat/a after eviction (channel now empty and gone)")
+    await send("B", b, "BROADCAST", "/chat/a", "echo", {})
+    await drain("B", b)
+
+    section("C: empty event name, then a join (is the connection still served?)")
+    c = await websockets.connect(f"{base}/socket?token=good")
+    await drain("C", c)
+    await send("C", c, None, None, None, None, raw=json.dumps({
+        "action": "JOIN_CHANNEL", "event": "", "channelName": "/chat/c",
+        "requestId": "r-4", "payload": {}}))
+    await drain("C", c)
+    await send("C", c, "JOIN_CHANNEL", "/chat/c", "JOIN_CHANNEL", {})
+    await drain("C", c)
+    await c.close()
+
+    section("D: a 1 MiB + 1 byte message")
+    d = await websockets.connect(f"{base}/socket?token=good", max_size=None)
+    await drain("D", d)
+    big = json.dumps({"action": "BROADCAST", "event": "echo", "channelName": "/chat/d",
+                      "requestId": "r-5", "payload": {"data": ""}})
+    big = big.replace('"data": ""', '"data": "' + "x" * (1024 * 1024 + 1 - len(big)) + '"')
+    assert len(big) == 1024 * 1024 + 1
+    await send("D", d, None, None, None, None, raw=big)
+    await drain("D", d)
+    print(f"(D close code {d.close_code}, reason {d.close_reason!r})")
+
+    section("flood ordering: 200 000 x {size 0}")
+    e = await websockets.connect(f"{base}/socket?token=good", max_size=None)
+    await drain("E", e, quiet=0.2)
+    await send("E", e, "JOIN_CHANNEL", "/chat/e", "JOIN_CHANNEL", {})
+    await drain("E", e, quiet=0.2)
+    t0 = time.monotonic()
+    await send("E", e, "BROADCAST", "/chat/e", "flood", {"count": 200_000})
+    n = 0
+    while n < 200_000:
+        frame = json.loads(await asyncio.wait_for(e.recv(), 10))
+        assert frame["payload"]["i"] == n, frame
+        n += 1
+    print(f"(200 000 flood frames in order, {time.monotonic() - t0:.1f}s)")
+    section("broadcast ordering: 2 000 `message` from E, received by E")
+    t0 = time.monotonic()
+    for i in range(2000):
+        await e.send(json.dumps({"action": "BROADCAST", "event": "message", "channelName": "/chat/e",
+                                 "requestId": f"m{i}", "payload": {"i": i}}))
+    for i in range(2000):
+        frame = json.loads(await asyncio.wait_for(e.recv(), 10))
+        assert frame["payload"]["i"] == i, frame
+    print(f"(2 000 broadcasts in order, {time.monotonic() - t0:.1f}s)")
+    await e.close()
 
     section("SIGTERM with A and B still connected")
     t0 = time.monotonic()
