@@ -246,6 +246,9 @@ fn urls_are_resolved_and_params_merged() {
         ("socket", none, Some("http://site.test:8080/app/page?q=1"), "ws://site.test:8080/app/socket"),
         ("../socket", none, Some("http://site.test/app/deep/page"), "ws://site.test/app/socket"),
         ("//other.test/s", none, Some("https://site.test/"), "wss://other.test/s"),
+        ("ws://[::1]:4000/s", none, None, "ws://[::1]:4000/s"),
+        ("ws://[::1]/s", none, None, "ws://[::1]/s"),
+        ("ws://user:pw@h:65535/s", none, None, "ws://user:pw@h:65535/s"),
     ];
     for (endpoint, params, base, expected) in cases {
         assert_eq!(resolve_endpoint(endpoint, params, *base).as_deref(), Ok(*expected), "{endpoint}");
@@ -264,6 +267,11 @@ fn bad_urls_are_clear_errors_that_never_show_the_query() {
         ("ws:h/s", None, "scheme://host"),
         ("ws://h/s p?token=s3cret", None, "white space"),
         ("/s", Some("not a url"), "not an absolute URL"),
+        ("ws://127.0.0.1:99999/socket?token=s3cret", None, "port"),
+        ("ws://h:8x/s?token=s3cret", None, "port"),
+        ("ws://h%41/s?token=s3cret", None, "character"),
+        ("ws://[::1/s?token=s3cret", None, "unclosed"),
+        ("ws://[zz]/s?token=s3cret", None, "IPv6"),
     ];
     for (endpoint, base, needle) in cases {
         let error = resolve_endpoint(endpoint, params, *base).expect_err(endpoint);

@@ -68,6 +68,7 @@ pub fn resolve_endpoint<K: AsRef<str>, V: AsRef<str>>(
     if host.is_empty() || host.starts_with(':') {
         return Err(Error::InvalidUrl(format!("\"{}\" has no host", redact(&absolute))));
     }
+    check_host_and_port(host).map_err(|problem| Error::InvalidUrl(format!("\"{}\" {problem}", redact(&absolute))))?;
 
     let replaced = |pair: &str| {
         let key = pair.split('=').next().unwrap_or("");
@@ -89,6 +90,38 @@ pub fn resolve_endpoint<K: AsRef<str>, V: AsRef<str>>(
         url.push_str(&pairs.join("&"));
     }
     Ok(url)
+}
+
+/// Refuses what a browser's URL parser refuses in `host[:port]`, so that `new WebSocket` never throws (its message
+/// would quote the whole URL, token included).
+fn check_host_and_port(host_and_port: &str) -> Result<(), &'static str> {
+    let (host, port) = if let Some(rest) = host_and_port.strip_prefix('[') {
+        let (address, after) = rest.split_once(']').ok_or("has an unclosed `[` in its host")?;
+        if address.is_empty() || !address.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+            return Err("has an invalid IPv6 address");
+        }
+        match after {
+            "" => return Ok(()),
+            _ => (address, after.strip_prefix(':').ok_or("has characters after its IPv6 address")?),
+        }
+    } else {
+        match host_and_port.rsplit_once(':') {
+            Some((host, port)) => (host, port),
+            None => (host_and_port, ""),
+        }
+    };
+    let forbidden = |c: char| c.is_ascii_control() || " #%/<>?@[\\]^|".contains(c);
+    if host.chars().any(forbidden) {
+        return Err("has a character a host cannot contain");
+    }
+    if !port.is_empty()
+        && (!port.bytes().all(|b| b.is_ascii_digit())
+            || port.len() > 5
+            || port.parse::<u32>().map_or(true, |p| p > 65_535))
+    {
+        return Err("has a port that is not a number from 0 to 65535");
+    }
+    Ok(())
 }
 
 /// Splits `scheme:rest` when the text starts with a valid scheme.

@@ -148,6 +148,10 @@ test('bad arguments throw errors that name the problem', () => {
     return true;
   });
   assert.throws(() => new PondClient('/socket'), /no scheme/);
+  // A URL the browser's WebSocket would refuse (its message would quote the URL, token included) is refused here.
+  for (const endpoint of ['ws://127.0.0.1:99999/socket', 'ws://h%41/socket', 'ws://[::1/socket']) {
+    assert.throws(() => new PondClient(endpoint, { token: 's3cret' }), (e) => e instanceof TypeError && !/s3cret/.test(e.message));
+  }
   assert.throws(() => new PondClient(url, 'token=x'), /`params` must be an object/);
   assert.throws(() => new PondClient(url, {}, { connectionTimeout: -5 }), /connectionTimeout/);
   assert.throws(() => new PondClient(url, {}, { maxQueueSize: 0 }), /maxQueueSize/);
