@@ -97,7 +97,13 @@ impl Shared {
             self.deferred_releases.borrow_mut().push(id);
             return;
         }
-        self.with_core(|core, _| core.release_channel(id));
+        self.release_now(id);
+        drain(self);
+    }
+
+    /// Drops one handle in the core, and the channel's listeners with the channel if the core forgot it.
+    fn release_now(&self, id: ChannelId) {
+        self.inner.borrow_mut().core.release_channel(id);
         self.forget_listeners_if_gone(id);
     }
 
@@ -138,8 +144,7 @@ pub(crate) fn drain(shared: &Rc<Shared>) {
     loop {
         let released: Vec<ChannelId> = std::mem::take(&mut *shared.deferred_releases.borrow_mut());
         for id in released {
-            shared.inner.borrow_mut().core.release_channel(id);
-            shared.forget_listeners_if_gone(id);
+            shared.release_now(id);
         }
         let output = shared.inner.borrow_mut().core.poll();
         match output {
@@ -181,9 +186,13 @@ fn open_socket(shared: &Rc<Shared>, socket: SocketId, url: &str) {
             drop(previous);
         }
         Err(message) => {
-            // The core hears of it as a socket that failed to open, and schedules a reconnect.
-            let mut inner = shared.inner.borrow_mut();
+            // A host's message may quote the URL; its query string (often a token) must not reach onError.
+            let message = match url.split_once('?') {
+                Some((_, query)) if !query.is_empty() => message.replace(query, "…"),
+                _ => message,
+            };
             // An error before the socket opened is a failed attempt: the core schedules a reconnect.
+            let mut inner = shared.inner.borrow_mut();
             inner.core.handle_socket_error(socket, now(), &format!("cannot open a WebSocket: {message}"));
         }
     }

@@ -204,6 +204,21 @@ test('the WebSocket option is used to open sockets', async () => {
   client.disconnect();
 });
 
+test('what a WebSocket constructor throws reaches onError without the query string', async (t) => {
+  class Refusing {
+    constructor(address) { throw new Error(`cannot connect to ${address}`); }
+  }
+  const client = new PondClient(url, { token: 's3cret' }, { WebSocket: Refusing, maxReconnectAttempts: 0 });
+  t.after(() => client.disconnect());
+  const errors = [];
+  client.onError((e) => errors.push(e.message));
+  client.connect();
+  await until(() => errors.some((m) => /gave up/.test(m)), 'giving up');
+  const refused = errors.find((m) => /cannot open a WebSocket: cannot connect to/.test(m));
+  assert.ok(refused, errors.join('\n'));
+  assert.ok(!errors.some((m) => /s3cret/.test(m)), errors.join('\n'));
+});
+
 test('an existing query string is kept', async () => {
   const client = new PondClient(`${url}?name=zed&token=old`, { token: 'good' });
   client.connect();
