@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::proto::{ChannelError, Error, JsonObject, Options, MAX_DURATION_MS};
+use crate::shell::describe;
 
 pub(super) fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
@@ -50,10 +51,6 @@ pub(super) fn object_arg(value: &JsValue, name: &str) -> Result<JsonObject, JsVa
         .map_err(|e| type_error(&format!("`{name}` cannot be serialized to JSON: {}", describe(&e))))?;
     let text = text.as_string().unwrap_or_default();
     JsonObject::parse(&text).map_err(|e| type_error(&format!("`{name}` does not serialize to a JSON object: {e}")))
-}
-
-fn describe(value: &JsValue) -> String {
-    Reflect::get(value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// A JSON object as a JS object.

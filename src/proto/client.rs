@@ -740,11 +740,9 @@ impl ClientCore {
             .filter(|(_, c)| matches!(c.state, ChannelState::Joining | ChannelState::Stalled))
             .map(|(&id, _)| id)
             .collect();
+        // No join is in flight here: joins are sent only while connected, and a lost connection clears them.
         for id in waiting {
-            // A callback-free core cannot be re-entered, but a join may already be in flight if CONNECTION repeats.
-            if self.channels.get(&id).is_some_and(|c| c.join_request.is_none()) {
-                self.send_join(id, now);
-            }
+            self.send_join(id, now);
         }
     }
 

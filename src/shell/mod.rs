@@ -33,7 +33,7 @@ use crate::proto::{
 };
 use runtime::{ResponseCallback, Shared};
 
-pub(crate) use platform::report_to_console;
+pub(crate) use platform::{describe, report_to_console};
 pub(crate) use runtime::callback_error;
 
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.

@@ -54,6 +54,15 @@ pub(crate) fn location_href() -> Option<String> {
     Reflect::get(&location, &"href".into()).ok()?.as_string()
 }
 
+/// A thrown JS value as text: its `message` if it has one, else the value itself.
+pub(crate) fn describe(error: &JsValue) -> String {
+    Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
 /// Reports what cannot be reported anywhere else (an `onError` callback that throws).
 pub(crate) fn report_to_console(message: &str, error: &JsValue) {
     console_error(message, error);

@@ -15,8 +15,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::listeners::Listeners;
-use super::platform::{self, now};
-use super::socket::{describe, SocketDriver};
+use super::platform::{self, describe, now};
+use super::socket::SocketDriver;
 use crate::proto::memory::shrink_map;
 use crate::proto::{
     ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, JsonObject, Output,

@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
+use super::platform::describe;
 use super::runtime::{self, Shared};
 use crate::proto::SocketId;
 
@@ -111,13 +112,4 @@ impl Drop for SocketDriver {
     fn drop(&mut self) {
         self.detach();
     }
-}
-
-/// A thrown JS value as text: its `message` if it has one.
-pub(crate) fn describe(error: &JsValue) -> String {
-    Reflect::get(error, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".into())
 }
