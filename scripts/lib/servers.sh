@@ -87,6 +87,41 @@ _servers_exit_hook() {
   fi
 }
 
+# _servers_start_and_wait NAME PREFIX TIMEOUT CMD...: starts CMD in the background with its output in a log
+# (stop_test_servers stops it), and waits up to TIMEOUT seconds for a line starting with "PREFIX ". Leaves that
+# line in _SERVERS_READY_LINE and the log's path in _SERVERS_READY_LOG; prints the log and fails if CMD exits or
+# the time runs out.
+_servers_start_and_wait() {
+  local name=$1 prefix=$2 timeout=$3 log pid deadline
+  shift 3
+  log="$(mktemp "${TMPDIR:-/tmp}/pondsocket-$name.XXXXXX")"
+  # Register the cleanup before starting anything.
+  case " ${_SERVERS_EXIT_HOOKS[*]-} " in
+    *" _servers_exit_hook "*) _servers_install_exit_trap ;;
+    *) servers_add_exit_hook _servers_exit_hook ;;
+  esac
+  "$@" </dev/null >"$log" 2>&1 &
+  pid=$!
+  _SERVERS_PIDS+=("$pid")
+  _SERVERS_LOGS+=("$log")
+  deadline=$((SECONDS + timeout))
+  until _SERVERS_READY_LINE="$(grep -m1 "^$prefix " "$log" 2>/dev/null)"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name exited during startup; its log ($log):" >&2
+      cat "$log" >&2
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "$name: no ready line within $timeout s; log ($log):" >&2
+      cat "$log" >&2
+      kill -TERM "$pid" 2>/dev/null || true
+      return 1
+    fi
+    sleep 0.1
+  done
+  _SERVERS_READY_LOG=$log
+}
+
 start_test_server() {
   local extra_args=() server_bin="$_SERVERS_BIN"
   while [ $# -gt 0 ]; do
@@ -109,38 +144,9 @@ start_test_server() {
     return 1
   fi
 
-  local log pid line="" deadline
-  log="$(mktemp "${TMPDIR:-/tmp}/pondsocket-supervisor.XXXXXX")"
-  # Register the cleanup before starting anything.
-  case " ${_SERVERS_EXIT_HOOKS[*]-} " in
-    *" _servers_exit_hook "*) _servers_install_exit_trap ;;
-    *) servers_add_exit_hook _servers_exit_hook ;;
-  esac
-
-  "${NODE:-node}" "$_SERVERS_ROOT/tests/support/supervisor.mjs" \
-    --server "$server_bin" ${extra_args[@]+"${extra_args[@]}"} --exit-with-parent \
-    </dev/null >"$log" 2>&1 &
-  pid=$!
-  _SERVERS_PIDS+=("$pid")
-  _SERVERS_LOGS+=("$log")
-
-  deadline=$((SECONDS + 60))
-  while :; do
-    line="$(grep -m1 '^SUPERVISOR ' "$log" 2>/dev/null || true)"
-    [ -n "$line" ] && break
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "start_test_server: the supervisor exited during startup; its log ($log):" >&2
-      cat "$log" >&2
-      return 1
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "start_test_server: no ready line within 60 s; log ($log):" >&2
-      cat "$log" >&2
-      kill -TERM "$pid" 2>/dev/null || true
-      return 1
-    fi
-    sleep 0.1
-  done
+  _servers_start_and_wait supervisor SUPERVISOR 60 "${NODE:-node}" "$_SERVERS_ROOT/tests/support/supervisor.mjs" \
+    --server "$server_bin" ${extra_args[@]+"${extra_args[@]}"} --exit-with-parent || return 1
+  local line=$_SERVERS_READY_LINE log=$_SERVERS_READY_LOG
 
   # SUPERVISOR http://127.0.0.1:C SERVER http://127.0.0.1:P
   local control http
@@ -186,25 +192,8 @@ stop_test_servers() {
 #   PONDSOCKET_BLACKHOLE_URL  ws://127.0.0.1:Q/socket (TCP accepted, handshake never answered)
 # stop_test_servers stops it with the others.
 start_hostile_server() {
-  local log pid line="" deadline
-  log="$(mktemp "${TMPDIR:-/tmp}/pondsocket-hostile.XXXXXX")"
-  case " ${_SERVERS_EXIT_HOOKS[*]-} " in
-    *" _servers_exit_hook "*) _servers_install_exit_trap ;;
-    *) servers_add_exit_hook _servers_exit_hook ;;
-  esac
-  "${NODE:-node}" "$_SERVERS_ROOT/tests/support/hostile-server.mjs" </dev/null >"$log" 2>&1 &
-  pid=$!
-  _SERVERS_PIDS+=("$pid")
-  _SERVERS_LOGS+=("$log")
-  deadline=$((SECONDS + 30))
-  until line="$(grep -m1 '^HOSTILE ' "$log" 2>/dev/null)"; do
-    if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
-      echo "start_hostile_server: not ready; log ($log):" >&2
-      cat "$log" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
+  _servers_start_and_wait hostile HOSTILE 30 "${NODE:-node}" "$_SERVERS_ROOT/tests/support/hostile-server.mjs" || return 1
+  local line=$_SERVERS_READY_LINE
   # HOSTILE http://127.0.0.1:P BLACKHOLE http://127.0.0.1:Q
   local hostile blackhole
   read -r _ hostile _ blackhole <<<"$line"
