@@ -3,7 +3,10 @@
 mod common;
 
 use common::{value, Harness};
-use pondsocket_wasm::proto::{CancelReason, ChannelState, Error, Event, Options};
+use pondsocket_wasm::proto::wire::{Body, ServerAction, ServerMessage};
+use pondsocket_wasm::proto::{
+    CancelReason, ChannelEvent, ChannelState, Error, Event, HostPayload, JsonObject, Options, Payload,
+};
 use serde_json::json;
 
 #[test]
@@ -89,7 +92,7 @@ fn requests_time_out_and_their_late_replies_are_dropped() {
     assert!(h.response(default).is_none());
     h.advance(4_900);
     match h.response(default) {
-        Some(Err(error @ Error::ResponseTimeout { timeout_ms: 5_000, event })) => {
+        Some(Err(ref error @ Error::ResponseTimeout { timeout_ms: 5_000, ref event })) => {
             assert_eq!(event, "slow");
             assert_eq!(error.js_name(), "ResponseTimeoutError");
         }
@@ -157,4 +160,63 @@ fn not_found_while_joining_cancels_the_channels_requests() {
     h.system("/c", "NOT_FOUND", "any", json!({}));
     assert!(matches!(h.response(handle), Some(Err(Error::RequestCancelled { reason: CancelReason::Declined(_), .. }))));
     assert!(h.events.iter().all(|e| !matches!(e, Event::Error(_))));
+}
+
+/// A message handed over already parsed by the host, its payload a token the core passes on unread.
+fn host_message(
+    action: ServerAction,
+    event: &str,
+    channel: &str,
+    request_id: Option<&str>,
+    token: u32,
+) -> ServerMessage {
+    ServerMessage {
+        action,
+        event: event.into(),
+        channel_name: channel.into(),
+        request_id: request_id.map(Into::into),
+        body: Body::Host(HostPayload(token)),
+    }
+}
+
+#[test]
+fn host_parsed_messages_route_like_text_ones_and_keep_their_payload_token() {
+    let mut h = Harness::default();
+    let id = h.joined("/c");
+    let socket = h.socket();
+    let handle = h.request(id, "ping", json!({}), None);
+    let request_id = h.last_request_id();
+    h.core.handle_message(socket, host_message(ServerAction::Broadcast, "m", "/c", Some("b"), 7), h.now);
+    h.core.handle_message(socket, host_message(ServerAction::System, "pong", "/c", Some(&request_id), 8), h.now);
+    h.core.handle_message(socket, host_message(ServerAction::Broadcast, "m", "/elsewhere", None, 9), h.now);
+    h.pump();
+    let events = h.take_events();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(matches!(&events[0],
+        Event::Channel(c, ChannelEvent::Message { event, payload: Payload::Host(HostPayload(7)) }) if *c == id && event == "m"));
+    assert!(matches!(&events[1], Event::Response(r, Ok(Payload::Host(HostPayload(8)))) if *r == handle));
+    assert_eq!(h.core.pending_request_count(), 0);
+}
+
+#[test]
+fn host_parsed_messages_of_an_old_socket_or_for_a_channel_not_joined_are_dropped() {
+    let mut h = Harness::default();
+    let id = h.joined("/c");
+    let joining = h.channel("/j", json!({}));
+    h.core.join(joining, h.now).unwrap();
+    h.pump();
+    let old = h.socket();
+    h.drop_socket(1006);
+    h.core.handle_message(old, host_message(ServerAction::Broadcast, "m", "/c", None, 1), h.now);
+    h.pump();
+    assert!(h.messages_of(id).is_empty(), "a message on a socket that is gone");
+    while h.socket.is_none() {
+        h.advance(10);
+    }
+    h.open_and_accept();
+    let socket = h.socket();
+    assert_ne!(socket, old);
+    h.core.handle_message(socket, host_message(ServerAction::Broadcast, "m", "/j", None, 2), h.now);
+    h.pump();
+    assert!(h.messages_of(joining).is_empty(), "a message for a channel whose join is not acknowledged");
 }

@@ -53,11 +53,7 @@ pub(super) fn object_arg(value: &JsValue, name: &str) -> Result<JsonObject, JsVa
     JsonObject::parse(&text).map_err(|e| type_error(&format!("`{name}` does not serialize to a JSON object: {e}")))
 }
 
-/// A JSON object as a JS object.
-pub(super) fn to_js(object: &JsonObject) -> JsValue {
-    // The text was validated as a JSON object on its way in, so JSON.parse cannot fail on it.
-    JSON::parse(object.as_str()).unwrap_or_else(|_| Object::new().into())
-}
+pub(super) use crate::shell::payload::json_to_js as to_js;
 
 /// A new plain object with these properties.
 pub(super) fn object(properties: &[(&str, JsValue)]) -> JsValue {

@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::proto::{ChannelState, JsonObject};
+use crate::proto::ChannelState;
 use crate::shell::runtime::Shared;
 use crate::shell::{callback_error, report_to_console, Channel, Client, Subscription};
 use convert::{
@@ -32,7 +32,7 @@ impl JsPondClient {
         let endpoint = string_arg(&endpoint, "endpoint")?;
         let params = query_params(&params)?;
         let (options, websocket) = parse_options(&options)?;
-        let client = Client::with_websocket(&endpoint, &params, options, websocket).map_err(|e| js_error(&e))?;
+        let client = Client::for_host(&endpoint, &params, options, websocket, true).map_err(|e| js_error(&e))?;
         Ok(JsPondClient { client })
     }
 
@@ -183,14 +183,13 @@ impl JsChannel {
                 }
             };
             let settle_reject = reject.clone();
-            let reporter = self.reporter();
             let sent = self.channel.send_for_response_with(
                 &event,
                 &payload,
                 timeout,
                 Box::new(move |outcome| {
                     let _ = match outcome {
-                        Ok(reply) => resolve.call1(&JsValue::NULL, &reporter.payload(&reply)),
+                        Ok(reply) => resolve.call1(&JsValue::NULL, &reply.to_js()),
                         Err(error) => reject.call1(&JsValue::NULL, &js_error(&error)),
                     };
                 }),
@@ -207,8 +206,8 @@ impl JsChannel {
     pub fn on_message(&self, callback: JsValue) -> Result<Function, JsValue> {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_message(move |event, payload| {
-            reporter.call(&callback, &[event.into(), reporter.payload(payload)]);
+        Ok(unsubscriber(self.channel.on_delivered_message(move |event, payload| {
+            reporter.call(&callback, &[event.into(), payload.to_js()]);
         })))
     }
 
@@ -218,8 +217,8 @@ impl JsChannel {
         let event = string_arg(&event, "event")?;
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_message_event(&event, move |payload| {
-            reporter.call(&callback, &[reporter.payload(payload)]);
+        Ok(unsubscriber(self.channel.on_delivered_message_event(&event, move |payload| {
+            reporter.call(&callback, &[payload.to_js()]);
         })))
     }
 
@@ -292,11 +291,6 @@ impl JsChannel {
 struct Reporter(Weak<Shared>);
 
 impl Reporter {
-    /// A message's payload as a JS object: the one JS already parsed with the frame, or parsed now.
-    fn payload(&self, payload: &JsonObject) -> JsValue {
-        self.0.upgrade().and_then(|shared| shared.frame_payload()).unwrap_or_else(|| to_js(payload))
-    }
-
     fn call(&self, callback: &Function, args: &[JsValue]) {
         let result = match args {
             [] => callback.call0(&JsValue::NULL),

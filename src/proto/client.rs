@@ -27,8 +27,8 @@ use super::options::{check_duration, Options};
 use super::rng::Rng;
 use super::timers::{TimerKind, TimerSlot, Timers};
 use super::wire::{
-    encode_client_message, parse_frame, Body, ClientAction, FrameError, FrameErrorKind, JsonObject, PresenceKind,
-    ServerAction, ServerMessage,
+    encode_client_message, parse_frame, Body, ClientAction, FrameError, FrameErrorKind, JsonObject, Payload,
+    PresenceKind, ServerAction, ServerMessage, GATEWAY,
 };
 
 /// The connection's state as users see it.
@@ -92,7 +92,7 @@ pub enum Event {
     /// Something happened on a channel.
     Channel(ChannelId, ChannelEvent),
     /// A request ended: its response, or why there is none.
-    Response(RequestHandle, Result<JsonObject, Error>),
+    Response(RequestHandle, Result<Payload, Error>),
 }
 
 /// What happened on a channel.
@@ -101,7 +101,7 @@ pub enum ChannelEvent {
     /// The channel moved to this state.
     State(ChannelState),
     /// A message for `onMessage`.
-    Message { event: String, payload: JsonObject },
+    Message { event: String, payload: Payload },
     /// Presence changed; `presence` is everyone present now.
     Presence { kind: PresenceKind, changed: JsonObject, presence: Rc<[JsonObject]> },
     /// The join was refused or timed out; the next event is `State(Declined)`.
@@ -333,6 +333,18 @@ impl ClientCore {
                 Err(error) => self.emit(Event::Error(error.into())),
             }
         }
+    }
+
+    /// One message of a frame the host parsed itself, typically with its payload as a [`Body::Host`]; the host
+    /// checked what [`parse_message`](super::wire::parse_message) checks. Frames of several objects, malformed ones
+    /// and those whose payload the core reads ([`payload_is_read`](super::wire::payload_is_read)) go to
+    /// [`ClientCore::handle_frame`] instead.
+    pub fn handle_message(&mut self, socket: SocketId, message: ServerMessage, now: u64) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.last_received = now;
+        self.route(message, now);
     }
 
     /// A binary frame arrived: the protocol has none, so it is reported and dropped.
@@ -642,9 +654,9 @@ impl ClientCore {
             None => {
                 // Messages for a channel we left are expected (EXIT_ACKNOWLEDGE, a late ACKNOWLEDGE): only errors
                 // about the connection itself are worth a report.
-                let about_connection = message.action == ServerAction::Error || message.channel_name == "GATEWAY";
+                let about_connection = message.action == ServerAction::Error || message.channel_name == GATEWAY;
                 let late = message.request_id.as_deref().is_some_and(|r| self.is_expired(r));
-                if let (true, false, Body::Object(payload)) = (about_connection, late, message.body) {
+                if let (true, false, Some(payload)) = (about_connection, late, message.body.object()) {
                     let (event, channel) = (message.event, message.channel_name);
                     self.emit(Event::Error(Error::Server { event, channel, payload }));
                 }
@@ -654,15 +666,21 @@ impl ClientCore {
 
     /// Completes the request `key` if `message` answers it; false if the message is not its reply.
     fn reply_to_request(&mut self, key: u64, message: &ServerMessage) -> bool {
-        let Body::Object(payload) = &message.body else { return false };
+        if matches!(message.body, Body::Presence { .. }) {
+            return false;
+        }
         let Some(pending) = self.requests.get(&key) else { return false };
         let same_channel = self.channels.get(&pending.channel).is_some_and(|c| *c.name == message.channel_name);
         let outcome = match message.action {
             ServerAction::Error => {
-                let error = ChannelError::from_payload(&message.event, payload, 400, "request rejected".into());
+                let text = message.body.object().unwrap_or_else(JsonObject::empty);
+                let error = ChannelError::from_payload(&message.event, &text, 400, "request rejected".into());
                 Err(Error::RequestCancelled { event: pending.event.clone(), reason: CancelReason::Rejected(error) })
             }
-            _ if same_channel => Ok(payload.clone()),
+            _ if same_channel => match message.body.clone().into_payload() {
+                Some(payload) => Ok(payload),
+                None => return false,
+            },
             _ => return false,
         };
         self.finish_request(key, outcome, false);
@@ -670,7 +688,7 @@ impl ClientCore {
     }
 
     fn route_to_channel(&mut self, id: ChannelId, message: ServerMessage) {
-        let payload = match message.body {
+        let body = match message.body {
             Body::Presence { kind, presence, changed } => {
                 let Some(channel) = self.channels.get_mut(&id) else { return };
                 // The snapshot follows the server even before the join is acknowledged; subscribers hear of changes
@@ -682,7 +700,7 @@ impl ClientCore {
                 }
                 return;
             }
-            Body::Object(payload) => payload,
+            body => body,
         };
         if message.request_id.as_deref().is_some_and(|r| self.is_expired(r)) {
             return;
@@ -707,6 +725,7 @@ impl ClientCore {
                     "NOT_FOUND" => (404, format!("channel \"{name}\" not found")),
                     _ => (400, format!("server error on \"{name}\"")),
                 };
+                let payload = body.object().unwrap_or_else(JsonObject::empty);
                 let error = ChannelError::from_payload(event, &payload, status, default_message);
                 if join_pending {
                     self.decline(id, error);
@@ -715,12 +734,13 @@ impl ClientCore {
                 }
             }
             (ServerAction::System, "EVICTED") => {
+                let payload = body.object().unwrap_or_else(JsonObject::empty);
                 let reason = payload.string_member("reason").unwrap_or_else(|| "evicted by the server".into());
                 self.evict(id, reason);
             }
             (ServerAction::System, "EXIT_ACKNOWLEDGE") => {}
             _ => {
-                if state == ChannelState::Joined {
+                if let (ChannelState::Joined, Some(payload)) = (state, body.into_payload()) {
                     self.emit(Event::Channel(id, ChannelEvent::Message { event: message.event, payload }));
                 }
             }
@@ -881,7 +901,7 @@ impl ClientCore {
 
     /// Removes the request, cancels its timer, takes it out of its channel's queue if it never left, and reports the
     /// outcome. A timed-out request's id is remembered so that its late reply is dropped, not delivered.
-    fn finish_request(&mut self, key: u64, outcome: Result<JsonObject, Error>, expired: bool) {
+    fn finish_request(&mut self, key: u64, outcome: Result<Payload, Error>, expired: bool) {
         let Some(mut pending) = self.requests.remove(&key) else { return };
         self.request_keys.remove(&pending.request_id);
         shrink_map(&mut self.request_keys);

@@ -21,4 +21,4 @@ pub use client::{ChannelEvent, ClientCore, ConnectionState, Event, Output, Reque
 pub use error::{CancelReason, ChannelError, Error};
 pub use json::MAX_DEPTH;
 pub use options::{Options, MAX_DURATION_MS};
-pub use wire::{FrameError, FrameErrorKind, JsonObject, PresenceKind};
+pub use wire::{FrameError, FrameErrorKind, HostPayload, JsonObject, Payload, PresenceKind};

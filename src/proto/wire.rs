@@ -89,7 +89,8 @@ pub enum ServerAction {
 }
 
 impl ServerAction {
-    fn from_wire(text: &str) -> Option<Self> {
+    /// The action of that name on the wire (`CONNECT`, `SYSTEM`, `BROADCAST`, `ERROR`, `PRESENCE`).
+    pub fn from_wire(text: &str) -> Option<Self> {
         Some(match text {
             "CONNECT" => ServerAction::Connect,
             "SYSTEM" => ServerAction::System,
@@ -120,11 +121,36 @@ impl PresenceKind {
     }
 }
 
+/// A payload object the host parsed and keeps itself (a JS value): the core passes this token on unread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostPayload(pub u32);
+
+/// The payload of a message or a reply as the core delivers it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload {
+    /// JSON text the core parsed.
+    Json(JsonObject),
+    /// The host's own value, from [`Body::Host`].
+    Host(HostPayload),
+}
+
+impl Payload {
+    /// The payload's JSON text, unless the host kept the payload itself.
+    pub fn as_json(&self) -> Option<&JsonObject> {
+        match self {
+            Payload::Json(object) => Some(object),
+            Payload::Host(_) => None,
+        }
+    }
+}
+
 /// What a server message carries.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
     /// Any message but presence: its payload object.
     Object(JsonObject),
+    /// Any message whose payload the core does not read (see [`payload_is_read`]), parsed by the host.
+    Host(HostPayload),
     /// A `PRESENCE` message: everyone present now, and the one presence that changed.
     Presence { kind: PresenceKind, presence: Vec<JsonObject>, changed: JsonObject },
 }
@@ -138,6 +164,58 @@ pub struct ServerMessage {
     pub request_id: Option<String>,
     pub body: Body,
 }
+
+impl Body {
+    /// The payload as the core delivers it; `None` for presence.
+    pub(crate) fn into_payload(self) -> Option<Payload> {
+        match self {
+            Body::Object(object) => Some(Payload::Json(object)),
+            Body::Host(host) => Some(Payload::Host(host)),
+            Body::Presence { .. } => None,
+        }
+    }
+
+    /// The payload's text where the core reads it; `{}` for a host payload (which [`payload_is_read`] keeps from
+    /// reaching the places that read).
+    pub(crate) fn object(&self) -> Option<JsonObject> {
+        match self {
+            Body::Object(object) => Some(object.clone()),
+            Body::Host(_) => Some(JsonObject::empty()),
+            Body::Presence { .. } => None,
+        }
+    }
+}
+
+/// Whether the core reads the payload of a message with this action, event and channel: connection acceptance,
+/// errors, refusals, evictions, presence and anything about the connection itself. A host that parsed such a
+/// message must hand the core its text ([`super::ClientCore::handle_frame`]); any other message may come as a
+/// [`Body::Host`] through [`super::ClientCore::handle_message`].
+pub fn payload_is_read(action: ServerAction, event: &str, channel_name: &str) -> bool {
+    match action {
+        ServerAction::Broadcast => channel_name == GATEWAY,
+        ServerAction::System => {
+            channel_name == GATEWAY || matches!(event, "ACKNOWLEDGE" | "UNAUTHORIZED" | "NOT_FOUND" | "EVICTED")
+        }
+        ServerAction::Connect | ServerAction::Error | ServerAction::Presence => true,
+    }
+}
+
+/// The routing fields of one message as the shell's JS helper packs them after `JSON.parse`: `1` if there is a
+/// requestId (else `0`), then action, event, channelName and the requestId, separated by NULs. A NUL inside a field
+/// makes one part too many, and `None` sends the frame the text way.
+pub fn unpack_envelope(packed: &str) -> Option<(ServerAction, &str, &str, Option<&str>)> {
+    let with_request_id = packed.get(..1)? == "1";
+    let mut parts = packed.get(1..)?.split('\0');
+    let (action, event, channel_name) = (parts.next()?, parts.next()?, parts.next()?);
+    let request_id = if with_request_id { Some(parts.next()?) } else { None };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((ServerAction::from_wire(action)?, event, channel_name, request_id))
+}
+
+/// The channel name of messages about the connection itself.
+pub(crate) const GATEWAY: &str = "GATEWAY";
 
 /// Why one object of a frame was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -372,6 +450,47 @@ mod tests {
         assert_eq!(value["event"], "we\"ird\n\u{1}");
         assert_eq!(value["action"], "BROADCAST");
         assert_eq!(value["payload"]["a"][1], 2);
+    }
+
+    #[test]
+    fn packed_envelopes_unpack_or_go_the_text_way() {
+        let broadcast = Some((ServerAction::Broadcast, "e", "/c", None));
+        assert_eq!(unpack_envelope("0BROADCAST\0e\0/c"), broadcast);
+        assert_eq!(unpack_envelope("1SYSTEM\0e\0/c\0r1"), Some((ServerAction::System, "e", "/c", Some("r1"))));
+        assert_eq!(unpack_envelope("1SYSTEM\0\0\0"), Some((ServerAction::System, "", "", Some(""))));
+        for text_way in [
+            "",
+            "0",
+            "0BROADCAST\0e",
+            "0BROADCAST\0e\0/c\0r",
+            "1BROADCAST\0e\0/c",
+            "0PING\0e\0/c",
+            "0BROADCAST\0a\0b\0/c",
+            "1BROADCAST\0e\0/c\0r\0x",
+            "é",
+        ] {
+            assert_eq!(unpack_envelope(text_way), None, "{text_way:?}");
+        }
+    }
+
+    #[test]
+    fn payloads_the_core_reads() {
+        use ServerAction::*;
+        for (action, event, channel, read) in [
+            (Broadcast, "m", "/c", false),
+            (System, "reply", "/c", false),
+            (System, "EXIT_ACKNOWLEDGE", "/c", false),
+            (Broadcast, "m", "GATEWAY", true),
+            (System, "ACKNOWLEDGE", "/c", true),
+            (System, "UNAUTHORIZED", "/c", true),
+            (System, "NOT_FOUND", "/c", true),
+            (System, "EVICTED", "/c", true),
+            (Error, "x", "/c", true),
+            (Presence, "JOIN", "/c", true),
+            (Connect, "CONNECTION", "GATEWAY", true),
+        ] {
+            assert_eq!(payload_is_read(action, event, channel), read, "{action:?} {event} {channel}");
+        }
     }
 
     #[test]

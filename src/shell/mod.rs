@@ -15,6 +15,7 @@
 //! ```
 
 mod listeners;
+pub(crate) mod payload;
 mod platform;
 pub(crate) mod runtime;
 mod socket;
@@ -31,6 +32,7 @@ use crate::proto::url::resolve_endpoint;
 use crate::proto::{
     ChannelError, ChannelId, ChannelState, ClientCore, ConnectionState, Error, JsonObject, Options, PresenceKind,
 };
+use payload::Delivered;
 use runtime::{ResponseCallback, Shared};
 
 pub(crate) use platform::{describe, report_to_console};
@@ -53,19 +55,21 @@ impl Client {
         params: &[(K, V)],
         options: Options,
     ) -> Result<Self, Error> {
-        Self::with_websocket(endpoint, params, options, None)
+        Self::for_host(endpoint, params, options, None, false)
     }
 
-    /// As [`Client::new`], opening sockets with `websocket_constructor` instead of the global `WebSocket`.
-    pub(crate) fn with_websocket<K: AsRef<str>, V: AsRef<str>>(
+    /// As [`Client::new`], opening sockets with `websocket_constructor` instead of the global `WebSocket`, and with
+    /// `js_payloads`, parsing frames in JS for listeners that want JS objects.
+    pub(crate) fn for_host<K: AsRef<str>, V: AsRef<str>>(
         endpoint: &str,
         params: &[(K, V)],
         options: Options,
         websocket_constructor: Option<Function>,
+        js_payloads: bool,
     ) -> Result<Self, Error> {
         let url = resolve_endpoint(endpoint, params, platform::location_href().as_deref())?;
         let core = ClientCore::new(url, options, platform::random_seed())?;
-        Ok(Client { shared: Shared::new(core, websocket_constructor) })
+        Ok(Client { shared: Shared::new(core, websocket_constructor, js_payloads) })
     }
 
     /// Starts connecting; reconnects by itself until [`Client::disconnect`].
@@ -233,7 +237,7 @@ impl Channel {
         let filler = slot.clone();
         let callback: ResponseCallback = Box::new(move |outcome| {
             let mut slot = filler.borrow_mut();
-            slot.outcome = Some(outcome);
+            slot.outcome = Some(outcome.map(|payload| payload.to_json().into_owned()));
             if let Some(waker) = slot.waker.take() {
                 waker.wake();
             }
@@ -265,12 +269,26 @@ impl Channel {
 
     /// Every message, with its event name.
     pub fn on_message(&self, listener: impl Fn(&str, &JsonObject) + 'static) -> Subscription {
-        let id = self.with_listeners(|l| l.message.add(Rc::new(listener)));
-        self.subscription(move |l| drop(l.message.remove(id)))
+        self.on_delivered_message(move |event, payload| listener(event, &payload.to_json()))
     }
 
     /// Messages whose event name is `event`.
     pub fn on_message_event(&self, event: &str, listener: impl Fn(&JsonObject) + 'static) -> Subscription {
+        self.on_delivered_message_event(event, move |payload| listener(&payload.to_json()))
+    }
+
+    /// As [`Channel::on_message`], with the payload as it came (JS object or JSON text).
+    pub(crate) fn on_delivered_message(&self, listener: impl Fn(&str, Delivered<'_>) + 'static) -> Subscription {
+        let id = self.with_listeners(|l| l.message.add(Rc::new(listener)));
+        self.subscription(move |l| drop(l.message.remove(id)))
+    }
+
+    /// As [`Channel::on_message_event`], with the payload as it came (JS object or JSON text).
+    pub(crate) fn on_delivered_message_event(
+        &self,
+        event: &str,
+        listener: impl Fn(Delivered<'_>) + 'static,
+    ) -> Subscription {
         let id = self.with_listeners(|l| l.by_event.entry(event.to_owned()).or_default().add(Rc::new(listener)));
         let event = event.to_owned();
         self.subscription(move |l| {

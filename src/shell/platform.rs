@@ -16,9 +16,41 @@ extern "C" {
     #[wasm_bindgen(method, js_name = encodeInto)]
     fn encode_into(this: &TextEncoder, text: &JsString, into: &Uint8Array) -> JsValue;
 
-    /// `JSON.parse` on a JS string, without copying it through wasm memory.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    pub(crate) fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+// One call per frame where reading the parsed envelope from Rust would take a dozen: parse, check the field types,
+// and pack the routing fields into one string ("1" if there is a requestId, then the fields, NUL-separated; a NUL
+// inside a field shows as an extra part, and Rust sends such a frame the text way). The payload waits for
+// `takePayload`.
+#[wasm_bindgen(inline_js = r#"
+let payload;
+export function parseEnvelope(data) {
+  if (typeof data !== 'string') return undefined;
+  let frame;
+  try { frame = JSON.parse(data); } catch { return undefined; }
+  if (typeof frame !== 'object' || frame === null) return undefined;
+  const { action, event, channelName, requestId } = frame;
+  const p = frame.payload;
+  if (typeof action !== 'string' || typeof event !== 'string' || typeof channelName !== 'string'
+    || typeof p !== 'object' || p === null || Array.isArray(p)) return undefined;
+  payload = p;
+  if (requestId === undefined || requestId === null) return '0' + action + '\0' + event + '\0' + channelName;
+  if (typeof requestId !== 'string') return undefined;
+  return '1' + action + '\0' + event + '\0' + channelName + '\0' + requestId;
+}
+export function takePayload() {
+  const p = payload;
+  payload = undefined;
+  return p;
+}
+"#)]
+extern "C" {
+    /// The routing fields of a frame that is one JSON object with an object payload, packed as described above.
+    #[wasm_bindgen(js_name = parseEnvelope)]
+    pub(crate) fn parse_envelope(data: &JsValue) -> Option<String>;
+    /// The payload of the frame `parse_envelope` last accepted.
+    #[wasm_bindgen(js_name = takePayload)]
+    pub(crate) fn take_payload() -> JsValue;
 }
 
 /// Milliseconds on a monotonic clock (`performance.now()`, in browsers and Node alike).
@@ -72,7 +104,6 @@ thread_local! {
     static ENCODER: TextEncoder = TextEncoder::new();
     // Property names read once per message: made JS strings once, not decoded out of wasm memory every time.
     static WRITTEN: JsValue = JsValue::from_str("written");
-    pub(crate) static PAYLOAD: JsValue = JsValue::from_str("payload");
 }
 
 /// A JS string as a Rust `String`, encoded by the host's `TextEncoder.encodeInto` straight into wasm memory.

@@ -10,28 +10,30 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::listeners::Listeners;
+use super::payload::Delivered;
 use super::platform::{self, describe, now};
 use super::socket::SocketDriver;
 use crate::proto::memory::shrink_map;
+use crate::proto::wire::{payload_is_read, unpack_envelope, Body, ServerMessage};
 use crate::proto::{
-    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, JsonObject, Output,
-    PresenceKind, RequestHandle, SocketId,
+    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, HostPayload,
+    JsonObject, Output, Payload, PresenceKind, RequestHandle, SocketId,
 };
 
 pub(crate) type StateListener = dyn Fn(ConnectionState);
 pub(crate) type ErrorListener = dyn Fn(&Error);
 pub(crate) type ReconnectListener = dyn Fn(u32, u64);
-pub(crate) type MessageListener = dyn Fn(&str, &JsonObject);
-pub(crate) type EventListener = dyn Fn(&JsonObject);
+pub(crate) type MessageListener = dyn Fn(&str, Delivered<'_>);
+pub(crate) type EventListener = dyn Fn(Delivered<'_>);
 pub(crate) type PresenceListener = dyn Fn(PresenceKind, &JsonObject, &Rc<[JsonObject]>);
 pub(crate) type ChannelStateListener = dyn Fn(ChannelState);
 pub(crate) type ChannelErrorListener = dyn Fn(&ChannelError);
-pub(crate) type ResponseCallback = Box<dyn FnOnce(Result<JsonObject, Error>)>;
+pub(crate) type ResponseCallback = Box<dyn FnOnce(Result<Delivered<'_>, Error>)>;
 
 #[derive(Default)]
 pub(crate) struct ChannelListeners {
@@ -59,13 +61,16 @@ pub(crate) struct Shared {
     draining: Cell<bool>,
     /// Channel handles dropped while the runtime was borrowed; released at the next drain.
     deferred_releases: RefCell<Vec<ChannelId>>,
-    /// The frame being delivered, parsed by JS, when it holds a single object (the usual case): every payload
-    /// delivered meanwhile is that object's, so JS listeners take it from here instead of parsing it again.
-    current_frame: RefCell<Option<JsValue>>,
+    /// Parse frames with `JSON.parse` and hand listeners the JS objects (a client made from JS), rather than hand
+    /// the core the text (a client made from Rust, whose listeners want text).
+    js_payloads: bool,
+    /// The payloads JS parsed for the core's [`HostPayload`]s, by index; emptied when a drain ends, by which time
+    /// every event that names one has been delivered.
+    host_payloads: RefCell<Vec<JsValue>>,
 }
 
 impl Shared {
-    pub(crate) fn new(core: ClientCore, websocket_constructor: Option<Function>) -> Rc<Self> {
+    pub(crate) fn new(core: ClientCore, websocket_constructor: Option<Function>, js_payloads: bool) -> Rc<Self> {
         Rc::new(Shared {
             inner: RefCell::new(Inner {
                 core,
@@ -80,7 +85,8 @@ impl Shared {
             }),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
-            current_frame: RefCell::new(None),
+            js_payloads,
+            host_payloads: RefCell::new(Vec::new()),
         })
     }
 
@@ -120,11 +126,34 @@ impl Shared {
         drop(removed);
     }
 
-    /// The `payload` of the frame being delivered, already a JS object, when the frame held one object.
-    pub(crate) fn frame_payload(&self) -> Option<JsValue> {
-        let frame = self.current_frame.borrow();
-        let payload = platform::PAYLOAD.with(|key| Reflect::get(frame.as_ref()?, key).ok())?;
-        payload.is_object().then_some(payload)
+    /// Calls `f` with `payload` as listeners take it.
+    fn with_delivered<T>(&self, payload: &Payload, f: impl FnOnce(Delivered<'_>) -> T) -> T {
+        match payload {
+            Payload::Json(object) => f(Delivered::Json(object)),
+            Payload::Host(HostPayload(index)) => {
+                // Taken out (the core delivers each message once), so that no borrow is held while listeners run.
+                let value = self.host_payloads.borrow_mut().get_mut(*index as usize).map(std::mem::take);
+                let value = value.filter(|v| !v.is_undefined()).unwrap_or_else(|| js_sys::Object::new().into());
+                f(Delivered::Js(&value))
+            }
+        }
+    }
+
+    /// The frame as one message routed on the envelope `JSON.parse` made of it, its payload kept as that JS
+    /// object; `None` for what takes the text path: frames of several objects, malformed ones (which the text path
+    /// reports), and messages whose payload the core reads.
+    fn parsed_message(&self, data: &JsValue) -> Option<ServerMessage> {
+        let packed = platform::parse_envelope(data)?;
+        let payload = platform::take_payload();
+        let (action, event, channel_name, request_id) = unpack_envelope(&packed)?;
+        if payload_is_read(action, event, channel_name) {
+            return None;
+        }
+        let mut payloads = self.host_payloads.borrow_mut();
+        let index = u32::try_from(payloads.len()).ok()?;
+        payloads.push(payload);
+        let (event, channel_name, request_id) = (event.to_owned(), channel_name.to_owned(), request_id.map(Into::into));
+        Some(ServerMessage { action, event, channel_name, request_id, body: Body::Host(HostPayload(index)) })
     }
 
     /// Tells the client's `onError` subscribers.
@@ -157,14 +186,17 @@ pub(crate) fn drain(shared: &Rc<Shared>) {
                 }
             }
             Some(Output::Send(frame)) => {
-                let result = shared.inner.borrow().socket.as_ref().map(|s| s.send(&frame));
-                if let Some(Err(message)) = result {
+                // Sent with no borrow held: a scripted socket may answer from inside send().
+                let socket = shared.inner.borrow().socket.as_ref().map(SocketDriver::sender);
+                if let Some(Err(message)) = socket.map(|s| s.send(&frame)) {
                     shared.report(&Error::Socket(format!("send failed: {message}")));
                 }
             }
             Some(Output::Event(event)) => deliver(shared, event),
         }
     }
+    let payloads = std::mem::take(&mut *shared.host_payloads.borrow_mut());
+    drop(payloads);
     shared.draining.set(false);
     rearm_timer(shared);
 }
@@ -226,17 +258,17 @@ pub(crate) fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {
 }
 
 pub(crate) fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValue) {
-    match data.dyn_ref::<js_sys::JsString>().map(platform::string_from_js) {
-        Some(text) => {
-            // JSON.parse throws on a frame of several objects (or a malformed one): those take the slow path.
-            let parsed = platform::parse_json(&data).ok().filter(|v| v.is_object() && !Array::is_array(v));
-            let outer = shared.current_frame.replace(parsed);
-            shared.with_core(|core, now| core.handle_frame(socket, &text, now));
-            shared.current_frame.replace(outer);
+    if shared.js_payloads {
+        if let Some(message) = shared.parsed_message(&data) {
+            return shared.with_core(|core, now| core.handle_message(socket, message, now));
         }
-        // binaryType is "arraybuffer"; anything that is not text is a frame the protocol does not have.
-        None => shared.with_core(|core, now| core.handle_binary_frame(socket, now)),
     }
+    // binaryType is "arraybuffer"; anything that is not text is a frame the protocol does not have.
+    let Some(text) = data.dyn_ref::<js_sys::JsString>() else {
+        return shared.with_core(|core, now| core.handle_binary_frame(socket, now));
+    };
+    let text = platform::string_from_js(text);
+    shared.with_core(|core, now| core.handle_frame(socket, &text, now));
 }
 
 pub(crate) fn socket_closed(shared: &Rc<Shared>, socket: SocketId, code: u16, reason: &str) {
@@ -273,7 +305,10 @@ fn deliver(shared: &Rc<Shared>, event: Event) {
                 callback
             };
             if let Some(callback) = callback {
-                callback(outcome);
+                match outcome {
+                    Ok(payload) => shared.with_delivered(&payload, |payload| callback(Ok(payload))),
+                    Err(error) => callback(Err(error)),
+                }
             }
         }
         Event::Channel(id, event) => deliver_to_channel(shared, id, event),
@@ -308,12 +343,14 @@ fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
                 let Some(listeners) = inner.channels.get(&id) else { return };
                 (listeners.message.snapshot(), listeners.by_event.get(&event).map(Listeners::snapshot))
             };
-            for (_, listener) in all.iter() {
-                listener(&event, &payload);
-            }
-            for (_, listener) in named.iter().flat_map(|n| n.iter()) {
-                listener(&payload);
-            }
+            shared.with_delivered(&payload, |payload| {
+                for (_, listener) in all.iter() {
+                    listener(&event, payload);
+                }
+                for (_, listener) in named.iter().flat_map(|n| n.iter()) {
+                    listener(payload);
+                }
+            });
         }
         ChannelEvent::Presence { kind, changed, presence } => {
             let listeners = snapshot!(presence);

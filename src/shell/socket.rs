@@ -14,11 +14,12 @@ use crate::proto::SocketId;
 pub(crate) struct SocketDriver {
     pub(crate) id: SocketId,
     ws: WebSocket,
-    // The closures live exactly as long as the socket can call them: Drop detaches them first.
-    _on_open: Closure<dyn FnMut(JsValue)>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(JsValue)>,
-    _on_error: Closure<dyn FnMut(JsValue)>,
+    // The closures live exactly as long as the socket can call them: Drop detaches them first. `Fn`, not `FnMut`:
+    // a scripted socket may call one from inside another (a message delivered from inside send()).
+    _on_open: Closure<dyn Fn(JsValue)>,
+    _on_message: Closure<dyn Fn(MessageEvent)>,
+    _on_close: Closure<dyn Fn(JsValue)>,
+    _on_error: Closure<dyn Fn(JsValue)>,
 }
 
 impl SocketDriver {
@@ -50,24 +51,24 @@ impl SocketDriver {
         // The handlers hold the client strongly: like a JS client, an open socket keeps it alive until closed.
         let on_open = {
             let shared = shared.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |_| runtime::socket_opened(&shared, id))
+            Closure::<dyn Fn(JsValue)>::new(move |_| runtime::socket_opened(&shared, id))
         };
         let on_message = {
             let shared = shared.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
                 runtime::socket_message(&shared, id, event.data())
             })
         };
         let on_close = {
             let shared = shared.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
                 let event: CloseEvent = event.unchecked_into();
                 runtime::socket_closed(&shared, id, event.code(), &event.reason())
             })
         };
         let on_error = {
             let shared = shared.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
                 let message = Reflect::get(&event, &"message".into()).ok().and_then(|m| m.as_string());
                 runtime::socket_error(&shared, id, message.as_deref().unwrap_or("WebSocket error"))
             })
@@ -86,12 +87,9 @@ impl SocketDriver {
         })
     }
 
-    /// Sends a text frame.
-    ///
-    /// # Errors
-    /// What `send` threw (a socket that is not open).
-    pub(crate) fn send(&self, frame: &str) -> Result<(), String> {
-        self.ws.send_with_str(frame).map_err(|e| describe(&e))
+    /// A handle that sends on this socket, to be used once the runtime's borrow is released.
+    pub(crate) fn sender(&self) -> Sender {
+        Sender(self.ws.clone())
     }
 
     /// Closes the socket; its handlers are detached first, so its close event is never reported.
@@ -105,6 +103,19 @@ impl SocketDriver {
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
         self.ws.set_onerror(None);
+    }
+}
+
+/// Sends text frames on one socket.
+pub(crate) struct Sender(WebSocket);
+
+impl Sender {
+    /// Sends a text frame.
+    ///
+    /// # Errors
+    /// What `send` threw (a socket that is not open).
+    pub(crate) fn send(&self, frame: &str) -> Result<(), String> {
+        self.0.send_with_str(frame).map_err(|e| describe(&e))
     }
 }
 

@@ -181,7 +181,7 @@ impl Harness {
             .iter()
             .filter_map(|e| match e {
                 Event::Channel(c, ChannelEvent::Message { event, payload }) if *c == id => {
-                    Some((event.clone(), serde_json::from_str(payload.as_str()).unwrap()))
+                    Some((event.clone(), serde_json::from_str(payload.as_json().unwrap().as_str()).unwrap()))
                 }
                 _ => None,
             })
@@ -208,14 +208,15 @@ impl Harness {
             .collect()
     }
 
-    pub fn response(&self, handle: RequestHandle) -> Option<&Result<JsonObject, Error>> {
+    /// How the request ended; a reply's payload is always JSON text here (the harness hands the core text frames).
+    pub fn response(&self, handle: RequestHandle) -> Option<Result<JsonObject, Error>> {
         let mut found = self.events.iter().filter_map(|e| match e {
             Event::Response(h, outcome) if *h == handle => Some(outcome),
             _ => None,
         });
         let first = found.next();
         assert!(found.next().is_none(), "request {handle:?} ended twice");
-        first
+        first.map(|outcome| outcome.clone().map(|payload| payload.as_json().expect("a JSON payload").clone()))
     }
 }
 

@@ -219,6 +219,49 @@ test('what a WebSocket constructor throws reaches onError without the query stri
   assert.ok(!errors.some((m) => /s3cret/.test(m)), errors.join('\n'));
 });
 
+test('a socket that answers inside send() gets each payload to its own listeners, in order', async (t) => {
+  // A scripted in-process socket that delivers its answers synchronously from send(): a message arrives while the
+  // client is still delivering the previous one, so its events wait in the queue and are delivered after. Each must
+  // still carry its own payload (JS parses every frame and keeps its payload until that frame's events are out).
+  class AnsweringSocket {
+    constructor() { setTimeout(() => { this.onopen?.({}); this.answer('CONNECT', 'CONNECTION', 'GATEWAY', 'c', {}); }); }
+    answer(action, event, channelName, requestId, payload) {
+      this.onmessage?.({ data: JSON.stringify({ action, event, channelName, requestId, payload }) });
+    }
+    send(text) {
+      const { action, event, channelName, requestId, payload } = JSON.parse(text);
+      if (action === 'JOIN_CHANNEL') this.answer('SYSTEM', 'ACKNOWLEDGE', channelName, requestId, {});
+      else if (event === 'ping') {
+        this.answer('BROADCAST', 'pong', channelName, `p${payload.n}`, { n: payload.n });
+        this.answer('SYSTEM', 'ping', channelName, requestId, { reply: payload.n });
+      }
+    }
+    close() {}
+  }
+  const client = new PondClient(url, {}, { WebSocket: AnsweringSocket });
+  t.after(() => client.disconnect());
+  const errors = [];
+  client.onError((e) => errors.push(e.message));
+  client.connect();
+  const channel = client.createChannel('/loop');
+  channel.join();
+  await stateIs(channel, 'JOINED');
+  const pongs = [];
+  const replies = [];
+  const all = [];
+  channel.onMessage((event, payload) => all.push([event, payload.n]));
+  channel.onMessageEvent('pong', (payload) => {
+    pongs.push(payload.n);
+    if (payload.n < 4) channel.sendForResponse('ping', { n: payload.n + 1 }).then((r) => replies.push(r.reply));
+  });
+  replies.push((await channel.sendForResponse('ping', { n: 1 })).reply);
+  await until(() => replies.length === 4, 'four replies');
+  assert.deepEqual(pongs, [1, 2, 3, 4]);
+  assert.deepEqual(all, [['pong', 1], ['pong', 2], ['pong', 3], ['pong', 4]]);
+  assert.deepEqual(replies.sort(), [1, 2, 3, 4]);
+  assert.deepEqual(errors, []);
+});
+
 test('an existing query string is kept', async () => {
   const client = new PondClient(`${url}?name=zed&token=old`, { token: 'good' });
   client.connect();

@@ -40,7 +40,6 @@ const good = (channelName, n) => ({ action: 'BROADCAST', event: 'good', channelN
 function malformed(channelName) {
   const base = good(channelName, 0);
   const without = (field) => { const m = { ...base }; delete m[field]; return m; };
-  const deep = (levels) => `{"action":"BROADCAST","event":"e","channelName":"${channelName}","payload":{"a":${'['.repeat(levels)}1${']'.repeat(levels)}}}`;
   return [
     'not json', '{"action":', '[1,2,3]', '"a string"', '42', 'null', 'true', '{}',
     without('action'), without('event'), without('channelName'), without('payload'),
@@ -50,14 +49,13 @@ function malformed(channelName) {
     { ...base, action: 'PRESENCE', event: 'JOIN', payload: { presence: [1], changed: {} } },
     { ...base, action: 'PRESENCE', event: 'JOIN', payload: { presence: [] } },
     { ...base, action: 'PRESENCE', event: 'ENTER', payload: { presence: [], changed: {} } },
-    deep(20000), deep(200),
   ].map((frame) => (typeof frame === 'string' ? { text: frame } : text(frame)));
 }
 
 test('every malformed frame is reported once and the client keeps working', async (t) => {
   const { client, channel, errors } = await session(t);
   const bad = malformed(channel.name);
-  assert.ok(bad.length >= 25);
+  assert.ok(bad.length >= 23);
   const received = [];
   channel.onMessageEvent('good', (payload) => received.push(payload.n));
   const frames = [
@@ -72,7 +70,6 @@ test('every malformed frame is reported once and the client keeps working', asyn
   assert.equal(malformedErrors.length, bad.length + 3 + 1, malformedErrors.map((e) => e.message).join('\n'));
   assert.equal(errors.length, malformedErrors.length, 'nothing else was reported');
   for (const error of malformedErrors) assert.match(error.message, /^malformed frame: /);
-  assert.ok(malformedErrors.some((e) => /nested too deeply/.test(e.message)));
   assert.ok(malformedErrors.some((e) => /binary frame/.test(e.message)));
   assert.deepEqual(received, [1, 2], 'the good objects of a mixed frame are delivered');
   assert.deepEqual(await channel.sendForResponse('echo', { still: 'works' }), { still: 'works' });
@@ -89,6 +86,37 @@ test('a two-megabyte payload is delivered whole', async (t) => {
   await channel.sendForResponse('raw', { frames: [text({ action: 'BROADCAST', event: 'big', channelName: channel.name, requestId: 'b', payload: { big } })] });
   assert.equal((await got).big.length, big.length);
   client.disconnect();
+});
+
+test('odd but valid frames arrive as JSON.parse reads them, whichever way the client routes them', async (t) => {
+  const { channel, errors } = await session(t);
+  const name = channel.name;
+  const got = [];
+  channel.onMessage((event, payload) => got.push([event, payload]));
+  const frames = [
+    // A NUL in a routing field: the client's one-string envelope cannot carry it, so this takes the text path.
+    text({ action: 'BROADCAST', event: 'nul\u0000inside', channelName: name, payload: { n: 1 } }),
+    text({ action: 'BROADCAST', event: 'e', channelName: name, requestId: 'with\u0000nul', payload: { n: 2 } }),
+    text({ action: 'BROADCAST', event: 'e', channelName: name, requestId: null, payload: { n: 3 } }),
+    text({ action: 'BROADCAST', event: 'ünï😀 \u2028', channelName: name, payload: { n: 4, s: 'é\u2028😀' } }),
+    // Keys in another order, and a payload key that is special to JS objects.
+    { text: `{"payload":{"__proto__":{"x":1},"n":5},"event":"e","channelName":${JSON.stringify(name)},"action":"BROADCAST"}` },
+    // For a channel this client is not in (a NUL makes the name differ): dropped without a word.
+    text({ action: 'BROADCAST', event: 'e', channelName: `${name}\u0000`, payload: { n: 6 } }),
+    // Nesting: JSON.parse has no depth limit of its own to speak of, so JS gets what it parses (a Rust client's
+    // scanner stops at 128 levels, tests/browser_hostile.rs).
+    { text: `{"action":"BROADCAST","event":"deep","channelName":${JSON.stringify(name)},"payload":{"n":7,"a":${'['.repeat(20000)}1${']'.repeat(20000)}}}` },
+  ];
+  await channel.sendForResponse('raw', { frames });
+  assert.deepEqual(got.map(([event, p]) => [event, p.n]),
+    [['nul\u0000inside', 1], ['e', 2], ['e', 3], ['ünï😀 \u2028', 4], ['e', 5], ['deep', 7]]);
+  let depth = 0;
+  for (let a = got[5][1].a; Array.isArray(a); a = a[0]) depth += 1;
+  assert.equal(depth, 20000);
+  assert.equal(got[3][1].s, 'é\u2028😀');
+  assert.ok(Object.hasOwn(got[4][1], '__proto__'), 'an own __proto__ key, as JSON.parse makes it');
+  assert.equal(Object.getPrototypeOf(got[4][1]), Object.prototype);
+  assert.deepEqual(errors, []);
 });
 
 test('invalid UTF-8 is survived: a failed connection is re-made, or the frame is reported', async (t) => {
