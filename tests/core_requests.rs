@@ -4,9 +4,7 @@ mod common;
 
 use common::{value, Harness};
 use pondsocket_wasm::proto::wire::{Body, ServerAction, ServerMessage};
-use pondsocket_wasm::proto::{
-    CancelReason, ChannelEvent, ChannelState, Error, Event, HostPayload, JsonObject, Options, Payload,
-};
+use pondsocket_wasm::proto::{CancelReason, ChannelEvent, ChannelState, Error, Event, HostPayload, Options, Payload};
 use serde_json::json;
 
 #[test]
