@@ -1,14 +1,14 @@
 //! Between JS values and the client's Rust types: argument checks, options, payloads, and errors as JS objects.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use js_sys::{Array, Function, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::proto::map::Map;
 use crate::proto::{ChannelError, Error, JsonObject, Options, MAX_DURATION_MS};
-use crate::shell::describe;
+use crate::shell::{describe, string_from_js};
 
 pub(super) fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
@@ -49,8 +49,10 @@ pub(super) fn object_arg(value: &JsValue, name: &str) -> Result<JsonObject, JsVa
     }
     let text = JSON::stringify(value)
         .map_err(|e| type_error(&format!("`{name}` cannot be serialized to JSON: {}", describe(&e))))?;
-    let text = text.as_string().unwrap_or_default();
-    JsonObject::parse(&text).map_err(|e| type_error(&format!("`{name}` does not serialize to a JSON object: {e}")))
+    // JSON.stringify writes valid JSON (lone surrogates escaped): only its type is left to check (a `toJSON` method
+    // may have turned the object into something else).
+    JsonObject::from_serialized(string_from_js(&text))
+        .ok_or_else(|| type_error(&format!("`{name}` does not serialize to a JSON object")))
 }
 
 pub(super) use crate::shell::payload::json_to_js as to_js;
@@ -166,7 +168,7 @@ pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function
 
 thread_local! {
     /// The package's error classes by name, registered by its entry module so that `instanceof` works.
-    static ERROR_CLASSES: RefCell<HashMap<String, Function>> = RefCell::new(HashMap::new());
+    static ERROR_CLASSES: RefCell<Map<String, Function>> = RefCell::new(Map::default());
 }
 
 /// Registers the package's error classes (`{ ResponseTimeoutError, ... }`); called once by the entry module.

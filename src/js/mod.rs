@@ -4,13 +4,15 @@
 
 mod convert;
 
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::proto::ChannelState;
+use crate::proto::{ChannelState, Error};
+use crate::shell::payload::Delivered;
 use crate::shell::runtime::Shared;
 use crate::shell::{callback_error, report_to_console, Channel, Client, Subscription};
 use convert::{
@@ -168,37 +170,26 @@ impl JsChannel {
     /// Resolves with the reply's payload; rejects with `ResponseTimeoutError`, or with the reason there is no reply.
     #[wasm_bindgen(js_name = sendForResponse)]
     pub fn send_for_response(&self, event: JsValue, payload: JsValue, timeout_ms: JsValue) -> Promise {
-        let mut executor = |resolve: Function, reject: Function| {
-            let request = (|| {
-                let event = string_arg(&event, "event")?;
-                let payload = object_arg(&payload, "payload")?;
-                let timeout = optional_timeout(&timeout_ms)?;
-                Ok::<_, JsValue>((event, payload, timeout))
-            })();
-            let (event, payload, timeout) = match request {
-                Ok(request) => request,
-                Err(error) => {
-                    let _ = reject.call1(&JsValue::NULL, &error);
-                    return;
-                }
-            };
-            let settle_reject = reject.clone();
-            let sent = self.channel.send_for_response_with(
-                &event,
-                &payload,
-                timeout,
-                Box::new(move |outcome| {
-                    let _ = match outcome {
-                        Ok(reply) => resolve.call1(&JsValue::NULL, &reply.to_js()),
-                        Err(error) => reject.call1(&JsValue::NULL, &js_error(&error)),
-                    };
-                }),
-            );
-            if let Err(error) = sent {
-                let _ = settle_reject.call1(&JsValue::NULL, &js_error(&error));
-            }
-        };
-        Promise::new(&mut executor)
+        let (key, promise) = pending_promise();
+        let request = (|| {
+            let event = string_arg(&event, "event")?;
+            let payload = object_arg(&payload, "payload")?;
+            let timeout = optional_timeout(&timeout_ms)?;
+            Ok::<_, JsValue>((event, payload, timeout))
+        })();
+        let sent = request.and_then(|(event, payload, timeout)| {
+            let settle = Box::new(move |outcome: Result<Delivered<'_>, Error>| match outcome {
+                Ok(reply) => settle_promise(key, true, &reply.to_js()),
+                Err(error) => settle_promise(key, false, &js_error(&error)),
+            });
+            // Once registered, the callback is called exactly once: a pending request keeps the client alive
+            // (through its timeout), and every way a request ends calls it.
+            self.channel.send_for_response_with(&event, &payload, timeout, settle).map_err(|e| js_error(&e))
+        });
+        if let Err(error) = sent {
+            settle_promise(key, false, &error);
+        }
+        promise
     }
 
     /// Every message: `callback(event, payload)`.
@@ -308,4 +299,38 @@ impl Reporter {
 /// the listener stays, as in the JS client.
 fn unsubscriber(subscription: Subscription) -> Function {
     Closure::once_into_js(move || subscription.unsubscribe()).unchecked_into()
+}
+
+// A pending `sendForResponse` promise waits in a JS map under a key and is settled from there. A promise made from
+// wasm would take a closure for its executor and holds on two resolver functions: several more round trips.
+#[wasm_bindgen(inline_js = r#"
+const pending = new Map();
+export function newPromise(key) {
+  return new Promise((resolve, reject) => { pending.set(key, [resolve, reject]); });
+}
+export function settlePromise(key, ok, value) {
+  const resolvers = pending.get(key);
+  if (resolvers === undefined) return;
+  pending.delete(key);
+  resolvers[ok ? 0 : 1](value);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = newPromise)]
+    fn new_promise(key: f64) -> Promise;
+    #[wasm_bindgen(js_name = settlePromise)]
+    fn settle_promise(key: f64, ok: bool, value: &JsValue);
+}
+
+thread_local! {
+    static LAST_PROMISE: Cell<f64> = const { Cell::new(0.0) };
+}
+
+/// A new pending promise and the key that settles it.
+fn pending_promise() -> (f64, Promise) {
+    let key = LAST_PROMISE.with(|last| {
+        last.set(last.get() + 1.0);
+        last.get()
+    });
+    (key, new_promise(key))
 }

@@ -16,12 +16,13 @@
 //! assert_eq!(core.state(), ConnectionState::Connected);
 //! ```
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::rc::Rc;
 
 use super::channel::{Channel, ChannelId, ChannelState, Queued};
 use super::error::{CancelReason, ChannelError, Error};
+use super::map::Map;
 use super::memory::{shrink_map, shrink_queue};
 use super::options::{check_duration, Options};
 use super::rng::Rng;
@@ -148,12 +149,12 @@ pub struct ClientCore {
     last_received: u64,
 
     channels: BTreeMap<ChannelId, Channel>,
-    live_names: HashMap<Rc<str>, ChannelId>,
+    live_names: Map<Rc<str>, ChannelId>,
     channels_created: u32,
 
     // Ordered by creation, so that cancelling a channel's requests rejects them in the order they were made.
     requests: BTreeMap<u64, PendingRequest>,
-    request_keys: HashMap<Box<str>, u64>,
+    request_keys: Map<Box<str>, u64>,
     requests_made: u64,
     expired: VecDeque<Box<str>>,
 }
@@ -182,10 +183,10 @@ impl ClientCore {
             liveness_timer: None,
             last_received: 0,
             channels: BTreeMap::new(),
-            live_names: HashMap::new(),
+            live_names: Map::default(),
             channels_created: 0,
             requests: BTreeMap::new(),
-            request_keys: HashMap::new(),
+            request_keys: Map::default(),
             requests_made: 0,
             expired: VecDeque::new(),
         })

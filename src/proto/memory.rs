@@ -2,13 +2,13 @@
 //! thousand requests in flight, ten thousand channels awaiting garbage collection) leaves no high-water mark.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
 /// Below this capacity nothing is worth giving back.
 const KEEP: usize = 64;
 
 /// Shrinks `map` to twice its length when it is less than a quarter full; amortized O(1) per removal.
-pub(crate) fn shrink_map<K: Eq + Hash, V>(map: &mut HashMap<K, V>) {
+pub(crate) fn shrink_map<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
     if map.capacity() > KEEP && map.len() * 4 < map.capacity() {
         map.shrink_to((map.len() * 2).max(KEEP / 2));
     }

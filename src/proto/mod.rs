@@ -9,6 +9,7 @@ pub(crate) mod channel;
 pub(crate) mod client;
 pub(crate) mod error;
 pub(crate) mod json;
+pub(crate) mod map;
 pub(crate) mod memory;
 pub(crate) mod options;
 pub(crate) mod rng;

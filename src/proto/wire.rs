@@ -60,6 +60,12 @@ impl JsonObject {
         decode_string(self.member(name)?).ok().map(Cow::into_owned)
     }
 
+    /// Wraps JSON text a JSON serializer wrote (so valid by construction), if it is an object.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the JS API's JSON.stringify
+    pub(crate) fn from_serialized(text: String) -> Option<Self> {
+        text.starts_with('{').then(|| JsonObject(text.into_boxed_str()))
+    }
+
     /// Wraps the text of a value the scanner validated, if it is an object.
     pub(crate) fn from_raw(value: &str) -> Option<Self> {
         value.starts_with('{').then(|| JsonObject(value.into()))

@@ -19,6 +19,7 @@ pub(crate) mod payload;
 mod platform;
 pub(crate) mod runtime;
 mod socket;
+mod timer;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -35,7 +36,7 @@ use crate::proto::{
 use payload::Delivered;
 use runtime::{ResponseCallback, Shared};
 
-pub(crate) use platform::{describe, report_to_console};
+pub(crate) use platform::{describe, report_to_console, string_from_js};
 pub(crate) use runtime::callback_error;
 
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.

@@ -6,10 +6,8 @@
 //! running picks them up in order.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -18,6 +16,8 @@ use super::listeners::Listeners;
 use super::payload::Delivered;
 use super::platform::{self, describe, now};
 use super::socket::SocketDriver;
+use super::timer::WakeTimer;
+use crate::proto::map::Map;
 use crate::proto::memory::shrink_map;
 use crate::proto::wire::{payload_is_read, unpack_envelope, Body, ServerMessage};
 use crate::proto::{
@@ -38,7 +38,7 @@ pub(crate) type ResponseCallback = Box<dyn FnOnce(Result<Delivered<'_>, Error>)>
 #[derive(Default)]
 pub(crate) struct ChannelListeners {
     pub(crate) message: Listeners<MessageListener>,
-    pub(crate) by_event: HashMap<String, Listeners<EventListener>>,
+    pub(crate) by_event: Map<String, Listeners<EventListener>>,
     pub(crate) presence: Listeners<PresenceListener>,
     pub(crate) state: Listeners<ChannelStateListener>,
     pub(crate) error: Listeners<ChannelErrorListener>,
@@ -47,13 +47,13 @@ pub(crate) struct ChannelListeners {
 pub(crate) struct Inner {
     pub(crate) core: ClientCore,
     socket: Option<SocketDriver>,
-    timer: Option<(u64, Timeout)>,
+    pub(crate) timer: WakeTimer,
     websocket_constructor: Option<Function>,
     pub(crate) state_listeners: Listeners<StateListener>,
     pub(crate) error_listeners: Listeners<ErrorListener>,
     pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
-    pub(crate) channels: HashMap<ChannelId, ChannelListeners>,
-    pub(crate) requests: HashMap<RequestHandle, ResponseCallback>,
+    pub(crate) channels: Map<ChannelId, ChannelListeners>,
+    pub(crate) requests: Map<RequestHandle, ResponseCallback>,
 }
 
 pub(crate) struct Shared {
@@ -71,17 +71,17 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(core: ClientCore, websocket_constructor: Option<Function>, js_payloads: bool) -> Rc<Self> {
-        Rc::new(Shared {
+        Rc::new_cyclic(|weak| Shared {
             inner: RefCell::new(Inner {
                 core,
                 socket: None,
-                timer: None,
+                timer: WakeTimer::new(weak.clone()),
                 websocket_constructor,
                 state_listeners: Listeners::default(),
                 error_listeners: Listeners::default(),
                 reconnect_listeners: Listeners::default(),
-                channels: HashMap::new(),
-                requests: HashMap::new(),
+                channels: Map::default(),
+                requests: Map::default(),
             }),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
@@ -231,26 +231,12 @@ fn open_socket(shared: &Rc<Shared>, socket: SocketId, url: &str) {
 }
 
 fn rearm_timer(shared: &Rc<Shared>) {
-    let replaced = {
+    let released = {
         let mut inner = shared.inner.borrow_mut();
         let next = inner.core.poll_timeout();
-        match (next, &inner.timer) {
-            (Some(deadline), Some((armed, _))) if *armed == deadline => None,
-            (None, _) => inner.timer.take(),
-            (Some(deadline), _) => {
-                let delay = deadline.saturating_sub(now()).min(u64::from(u32::MAX)) as u32;
-                // Like the socket's handlers, a pending timer keeps the client alive until it fires or is cancelled.
-                let owner = shared.clone();
-                let timeout = Timeout::new(delay, move || {
-                    let fired = owner.inner.borrow_mut().timer.take();
-                    owner.with_core(|core, now| core.handle_timeout(now));
-                    drop(fired);
-                });
-                inner.timer.replace((deadline, timeout))
-            }
-        }
+        inner.timer.set(next, shared)
     };
-    drop(replaced);
+    drop(released);
 }
 
 pub(crate) fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {

@@ -1,0 +1,74 @@
+//! The client's one wake-up: a host `setTimeout` for the core's earliest deadline.
+//!
+//! Moving a host timer takes two calls into JS, and a request used to pay for two moves (armed when sent, moved when
+//! answered). So the timer moves only when an earlier deadline is wanted: for a later one it stays, fires early,
+//! finds nothing due, and is set again. With no deadline left it is cleared, so that it keeps no Node process alive.
+//! While the core has a deadline the timer holds the client, as a pending JS timer holds what its callback uses.
+
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::platform::{clear_timeout, now, set_timeout};
+use super::runtime::Shared;
+
+pub(crate) struct WakeTimer {
+    /// Made once, for every arming; it holds the client weakly.
+    callback: Closure<dyn Fn()>,
+    /// The deadline the host timer is set for, and its handle.
+    armed: Option<(u64, JsValue)>,
+    pin: Option<Rc<Shared>>,
+}
+
+impl WakeTimer {
+    pub(crate) fn new(shared: Weak<Shared>) -> Self {
+        let callback = Closure::<dyn Fn()>::new(move || {
+            if let Some(shared) = shared.upgrade() {
+                let pin = shared.inner.borrow_mut().timer.fired();
+                shared.with_core(|core, now| core.handle_timeout(now));
+                drop(pin);
+            }
+        });
+        WakeTimer { callback, armed: None, pin: None }
+    }
+
+    /// Sets the timer for `next`, the core's earliest deadline. Hands back the hold on the client if it is no longer
+    /// needed, to be dropped once the runtime's borrow is released.
+    #[must_use]
+    pub(crate) fn set(&mut self, next: Option<u64>, shared: &Rc<Shared>) -> Option<Rc<Shared>> {
+        let Some(deadline) = next else {
+            self.clear();
+            return self.pin.take();
+        };
+        if self.pin.is_none() {
+            self.pin = Some(shared.clone());
+        }
+        if !matches!(self.armed, Some((armed, _)) if armed <= deadline) {
+            self.clear();
+            let delay = deadline.saturating_sub(now());
+            let handle = set_timeout(self.callback.as_ref().unchecked_ref(), delay as f64);
+            self.armed = Some((deadline, handle));
+        }
+        None
+    }
+
+    /// The host timer went off: it is no longer armed, and the hold on the client passes to the caller.
+    fn fired(&mut self) -> Option<Rc<Shared>> {
+        self.armed = None;
+        self.pin.take()
+    }
+
+    fn clear(&mut self) {
+        if let Some((_, handle)) = self.armed.take() {
+            clear_timeout(&handle);
+        }
+    }
+}
+
+impl Drop for WakeTimer {
+    fn drop(&mut self) {
+        // The callback goes with this; the host must not call it afterwards.
+        self.clear();
+    }
+}
