@@ -16,7 +16,7 @@
 //! assert_eq!(core.state(), ConnectionState::Connected);
 //! ```
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
@@ -148,12 +148,12 @@ pub struct ClientCore {
     liveness_timer: TimerSlot,
     last_received: u64,
 
-    channels: BTreeMap<ChannelId, Channel>,
+    channels: Map<ChannelId, Channel>,
     live_names: Map<Rc<str>, ChannelId>,
     channels_created: u32,
 
     // Ordered by creation, so that cancelling a channel's requests rejects them in the order they were made.
-    requests: BTreeMap<u64, PendingRequest>,
+    requests: Map<u64, PendingRequest>,
     request_keys: Map<Box<str>, u64>,
     requests_made: u64,
     expired: VecDeque<Box<str>>,
@@ -182,10 +182,10 @@ impl ClientCore {
             reconnect_timer: None,
             liveness_timer: None,
             last_received: 0,
-            channels: BTreeMap::new(),
+            channels: Map::default(),
             live_names: Map::default(),
             channels_created: 0,
-            requests: BTreeMap::new(),
+            requests: Map::default(),
             request_keys: Map::default(),
             requests_made: 0,
             expired: VecDeque::new(),
@@ -447,6 +447,7 @@ impl ClientCore {
             // Nobody can join it any more: drop it without a word, rejecting what was sent on it before a join.
             self.end_channel(id, CancelReason::Left);
             self.channels.remove(&id);
+            shrink_map(&mut self.channels);
         }
         self.forget_if_unused(id);
     }
@@ -532,7 +533,10 @@ impl ClientCore {
 
     /// Channels that are not CLOSED or DECLINED, in creation order.
     fn live_channel_ids(&self) -> Vec<ChannelId> {
-        self.channels.iter().filter(|(_, c)| !c.state.is_terminal()).map(|(&id, _)| id).collect()
+        let mut ids: Vec<ChannelId> =
+            self.channels.iter().filter(|(_, c)| !c.state.is_terminal()).map(|(&id, _)| id).collect();
+        ids.sort_unstable();
+        ids
     }
 
     fn emit(&mut self, event: Event) {
@@ -600,12 +604,8 @@ impl ClientCore {
                 self.set_channel_state(id, ChannelState::Stalled);
             }
         }
-        let in_flight: Vec<u64> = self.requests.iter().filter(|(_, r)| r.sent).map(|(&k, _)| k).collect();
-        for key in in_flight {
-            let event = self.requests[&key].event.clone();
-            let error = Error::RequestCancelled { event, reason: CancelReason::ConnectionLost };
-            self.finish_request(key, Err(error), false);
-        }
+        let in_flight = self.requests_where(|r| r.sent);
+        self.cancel_requests(in_flight, &CancelReason::ConnectionLost);
         self.set_state(ConnectionState::Disconnected);
         self.schedule_reconnect(now);
     }
@@ -855,19 +855,32 @@ impl ClientCore {
         self.forget_if_unused(id);
     }
 
-    /// What every terminal transition shares: the name is free again, the queue, timer and presence go, and the
-    /// channel's requests are rejected with `reason`.
+    /// What every terminal transition shares: the name is free again, the params, queue, timer and presence go
+    /// (a handle may keep a terminal channel for as long as the garbage collector lets it live: only what its
+    /// getters read stays), and the channel's requests are rejected with `reason`.
     fn end_channel(&mut self, id: ChannelId, reason: CancelReason) {
         let Some(channel) = self.channels.get_mut(&id) else { return };
         self.live_names.remove(&channel.name);
         shrink_map(&mut self.live_names);
         channel.join_request = None;
-        channel.queue.clear();
+        channel.params = JsonObject::empty();
+        channel.queue = VecDeque::new();
         channel.presence = Rc::from(Vec::new());
         self.timers.cancel(&mut channel.join_timer);
-        let keys: Vec<u64> = self.requests.iter().filter(|(_, r)| r.channel == id).map(|(&k, _)| k).collect();
+        let keys = self.requests_where(|r| r.channel == id);
+        self.cancel_requests(keys, &reason);
+    }
+
+    /// The keys of the requests that match, in the order they were made.
+    fn requests_where(&self, matches: impl Fn(&PendingRequest) -> bool) -> Vec<u64> {
+        let mut keys: Vec<u64> = self.requests.iter().filter(|(_, r)| matches(r)).map(|(&k, _)| k).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    fn cancel_requests(&mut self, keys: Vec<u64>, reason: &CancelReason) {
         for key in keys {
-            let event = self.requests[&key].event.clone();
+            let Some(event) = self.requests.get(&key).map(|r| r.event.clone()) else { continue };
             let error = Error::RequestCancelled { event, reason: reason.clone() };
             self.finish_request(key, Err(error), false);
         }
@@ -876,6 +889,7 @@ impl ClientCore {
     fn forget_if_unused(&mut self, id: ChannelId) {
         if self.channels.get(&id).is_some_and(|c| c.handles == 0 && c.state.is_terminal()) {
             self.channels.remove(&id);
+            shrink_map(&mut self.channels);
         }
     }
 
@@ -904,6 +918,7 @@ impl ClientCore {
     /// outcome. A timed-out request's id is remembered so that its late reply is dropped, not delivered.
     fn finish_request(&mut self, key: u64, outcome: Result<Payload, Error>, expired: bool) {
         let Some(mut pending) = self.requests.remove(&key) else { return };
+        shrink_map(&mut self.requests);
         self.request_keys.remove(&pending.request_id);
         shrink_map(&mut self.request_keys);
         self.timers.cancel(&mut pending.timer);

@@ -7,10 +7,11 @@ use std::hash::{BuildHasher, Hash};
 /// Below this capacity nothing is worth giving back.
 const KEEP: usize = 64;
 
-/// Shrinks `map` to twice its length when it is less than a quarter full; amortized O(1) per removal.
+/// Shrinks `map` to twice its length when it is less than a quarter full; amortized O(1) per removal. Unlike a
+/// queue it goes right down: its entries (a channel, a pending request) are large.
 pub(crate) fn shrink_map<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
-    if map.capacity() > KEEP && map.len() * 4 < map.capacity() {
-        map.shrink_to((map.len() * 2).max(KEEP / 2));
+    if map.capacity() > 8 && map.len() * 4 < map.capacity() {
+        map.shrink_to(map.len() * 2);
     }
 }
 

@@ -110,15 +110,14 @@ impl Shared {
     /// Drops one handle in the core, and the channel's listeners with the channel if the core forgot it.
     fn release_now(&self, id: ChannelId) {
         self.inner.borrow_mut().core.release_channel(id);
-        self.forget_listeners_if_gone(id);
+        if self.inner.borrow().core.channel_state(id).is_none() {
+            self.forget_listeners(id);
+        }
     }
 
-    fn forget_listeners_if_gone(&self, id: ChannelId) {
+    fn forget_listeners(&self, id: ChannelId) {
         let removed = {
             let mut inner = self.inner.borrow_mut();
-            if inner.core.channel_state(id).is_some() {
-                return;
-            }
             let removed = inner.channels.remove(&id);
             shrink_map(&mut inner.channels);
             removed
@@ -320,7 +319,8 @@ fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
                 listener(state);
             }
             if state.is_terminal() {
-                shared.forget_listeners_if_gone(id);
+                // Nothing more happens on a terminal channel: its listeners go now, not when its last handle does.
+                shared.forget_listeners(id);
             }
         }
         ChannelEvent::Message { event, payload } => {
