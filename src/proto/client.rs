@@ -533,10 +533,11 @@ impl ClientCore {
 
     /// Channels that are not CLOSED or DECLINED, in creation order.
     fn live_channel_ids(&self) -> Vec<ChannelId> {
-        let mut ids: Vec<ChannelId> =
-            self.channels.iter().filter(|(_, c)| !c.state.is_terminal()).map(|(&id, _)| id).collect();
+        // Sorted as u64, as request keys are: one instance of the sort in the wasm, not two.
+        let mut ids: Vec<u64> =
+            self.channels.iter().filter(|(_, c)| !c.state.is_terminal()).map(|(id, _)| u64::from(id.0)).collect();
         ids.sort_unstable();
-        ids
+        ids.into_iter().map(|id| ChannelId(id as u32)).collect()
     }
 
     fn emit(&mut self, event: Event) {
