@@ -244,6 +244,12 @@ impl ClientCore {
         self.channels.get(&id)?.evicted_reason.as_deref()
     }
 
+    /// Whether [`Self::handle_message`] reads its `now`: only to watch the connection's liveness, when
+    /// [`Options::ping_interval`] is set. A shell whose clock costs something per call may pass 0 otherwise.
+    pub fn needs_time_of_messages(&self) -> bool {
+        self.options.ping_interval.is_some()
+    }
+
     /// Channels the core still holds (live ones and terminal ones with handles).
     pub fn channel_count(&self) -> usize {
         self.channels.len()
