@@ -161,13 +161,13 @@ fn not_found_while_joining_cancels_the_channels_requests() {
 }
 
 /// A message handed over already parsed by the host, its payload a token the core passes on unread.
-fn host_message(
+fn host_message<'a>(
     action: ServerAction,
-    event: &str,
-    channel: &str,
-    request_id: Option<&str>,
+    event: &'a str,
+    channel: &'a str,
+    request_id: Option<&'a str>,
     token: u32,
-) -> ServerMessage {
+) -> ServerMessage<'a> {
     ServerMessage {
         action,
         event: event.into(),

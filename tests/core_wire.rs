@@ -13,7 +13,7 @@ const GOOD: &str = r#"{"action":"BROADCAST","event":"hi","channelName":"/c","req
 #[test]
 fn a_frame_with_several_objects_yields_each() {
     let frame = format!("{GOOD}\n\n{}\r\n{GOOD}", GOOD.replace("hi", "second"));
-    let events: Vec<String> = parse_frame(&frame).map(|m| m.unwrap().event).collect();
+    let events: Vec<String> = parse_frame(&frame).map(|m| m.unwrap().event.into_owned()).collect();
     assert_eq!(events, ["hi", "second", "hi"]);
 }
 

@@ -346,7 +346,7 @@ impl ClientCore {
     /// checked what [`parse_message`](super::wire::parse_message) checks. Frames of several objects, malformed ones
     /// and those whose payload the core reads ([`payload_is_read`](super::wire::payload_is_read)) go to
     /// [`ClientCore::handle_frame`] instead.
-    pub fn handle_message(&mut self, socket: SocketId, message: ServerMessage, now: u64) {
+    pub fn handle_message(&mut self, socket: SocketId, message: ServerMessage<'_>, now: u64) {
         if self.socket != Some(socket) {
             return;
         }
@@ -645,7 +645,7 @@ impl ClientCore {
         fixed + self.rng.up_to(nominal - fixed)
     }
 
-    fn route(&mut self, message: ServerMessage, now: u64) {
+    fn route(&mut self, message: ServerMessage<'_>, now: u64) {
         if message.action == ServerAction::Connect {
             self.connection_accepted(now);
             return;
@@ -657,7 +657,7 @@ impl ClientCore {
                 }
             }
         }
-        match self.live_names.get(message.channel_name.as_str()) {
+        match self.live_names.get(&*message.channel_name) {
             Some(&id) => self.route_to_channel(id, message),
             None => {
                 // Messages for a channel we left are expected (EXIT_ACKNOWLEDGE, a late ACKNOWLEDGE): only errors
@@ -666,6 +666,7 @@ impl ClientCore {
                 let late = message.request_id.as_deref().is_some_and(|r| self.is_expired(r));
                 if let (true, false, Some(payload)) = (about_connection, late, message.body.object()) {
                     let (event, channel) = (message.event, message.channel_name);
+                    let (event, channel) = (event.into_owned(), channel.into_owned());
                     self.emit(Event::Error(Error::Server { event, channel, payload }));
                 }
             }
@@ -673,7 +674,7 @@ impl ClientCore {
     }
 
     /// Completes the request `key` if `message` answers it; false if the message is not its reply.
-    fn reply_to_request(&mut self, key: u64, message: &ServerMessage) -> bool {
+    fn reply_to_request(&mut self, key: u64, message: &ServerMessage<'_>) -> bool {
         if matches!(message.body, Body::Presence { .. }) {
             return false;
         }
@@ -695,7 +696,7 @@ impl ClientCore {
         true
     }
 
-    fn route_to_channel(&mut self, id: ChannelId, message: ServerMessage) {
+    fn route_to_channel(&mut self, id: ChannelId, message: ServerMessage<'_>) {
         let body = match message.body {
             Body::Presence { kind, presence, changed } => {
                 let Some(channel) = self.channels.get_mut(&id) else { return };
@@ -721,7 +722,7 @@ impl ClientCore {
             matches!(state, ChannelState::Joining | ChannelState::Stalled) && channel.join_request.is_some();
         let answers_join = join_pending && channel.join_request.as_deref() == message.request_id.as_deref();
         let name = channel.name.clone();
-        match (message.action, message.event.as_str()) {
+        match (message.action, &*message.event) {
             (ServerAction::System, "ACKNOWLEDGE") => {
                 if answers_join {
                     self.channel_joined(id);
@@ -749,7 +750,8 @@ impl ClientCore {
             (ServerAction::System, "EXIT_ACKNOWLEDGE") => {}
             _ => {
                 if let (ChannelState::Joined, Some(payload)) = (state, body.into_payload()) {
-                    self.emit(Event::Channel(id, ChannelEvent::Message { event: message.event, payload }));
+                    let event = message.event.into_owned();
+                    self.emit(Event::Channel(id, ChannelEvent::Message { event, payload }));
                 }
             }
         }

@@ -161,13 +161,13 @@ pub enum Body {
     Presence { kind: PresenceKind, presence: Vec<JsonObject>, changed: JsonObject },
 }
 
-/// One message from the server.
+/// One message from the server; its names borrow from the frame where they need no unescaping.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ServerMessage {
+pub struct ServerMessage<'a> {
     pub action: ServerAction,
-    pub event: String,
-    pub channel_name: String,
-    pub request_id: Option<String>,
+    pub event: Cow<'a, str>,
+    pub channel_name: Cow<'a, str>,
+    pub request_id: Option<Cow<'a, str>>,
     pub body: Body,
 }
 
@@ -305,7 +305,7 @@ fn excerpt(text: &str) -> String {
 ///
 /// A frame of only white space yields one [`FrameErrorKind::Empty`]; blank lines between objects are skipped.
 /// Each bad object is its own error, so the good ones of the same frame still get through.
-pub fn parse_frame(frame: &str) -> impl Iterator<Item = Result<ServerMessage, FrameError>> + '_ {
+pub fn parse_frame(frame: &str) -> impl Iterator<Item = Result<ServerMessage<'_>, FrameError>> + '_ {
     let empty = frame.trim().is_empty();
     let empty_error = empty.then(|| FrameError { kind: FrameErrorKind::Empty, excerpt: String::new() });
     let lines = frame.split('\n').filter(move |line| !empty && !line.trim().is_empty());
@@ -319,7 +319,7 @@ pub fn parse_frame(frame: &str) -> impl Iterator<Item = Result<ServerMessage, Fr
 ///
 /// # Errors
 /// The first thing wrong with it, checked in the order: JSON, object, fields, action, payload.
-pub fn parse_message(text: &str) -> Result<ServerMessage, FrameErrorKind> {
+pub fn parse_message(text: &str) -> Result<ServerMessage<'_>, FrameErrorKind> {
     const KEYS: [&str; 5] = ["action", "event", "channelName", "requestId", "payload"];
     let mut fields: [Option<&str>; 5] = [None; 5];
     let is_object = Scanner::new(text).object_document(|key, value| {
@@ -359,13 +359,7 @@ pub fn parse_message(text: &str) -> Result<ServerMessage, FrameErrorKind> {
         )
     };
 
-    Ok(ServerMessage {
-        action,
-        event: event.into_owned(),
-        channel_name: channel_name.into_owned(),
-        request_id: request_id.map(Cow::into_owned),
-        body,
-    })
+    Ok(ServerMessage { action, event, channel_name, request_id, body })
 }
 
 fn parse_presence(kind: PresenceKind, payload: &str) -> Result<Body, FrameErrorKind> {

@@ -14,6 +14,7 @@
 //! # fn web_log(_: &str) {}
 //! ```
 
+mod envelope;
 mod listeners;
 pub(crate) mod payload;
 mod platform;

@@ -22,41 +22,6 @@ extern "C" {
 
 }
 
-// One call per frame where reading the parsed envelope from Rust would take a dozen: parse, check the field types,
-// and pack the routing fields into one string ("1" if there is a requestId, then the fields, NUL-separated; a NUL
-// inside a field shows as an extra part, and Rust sends such a frame the text way). The payload waits for
-// `takePayload`.
-#[wasm_bindgen(inline_js = r#"
-let payload;
-export function parseEnvelope(data) {
-  if (typeof data !== 'string') return undefined;
-  let frame;
-  try { frame = JSON.parse(data); } catch { return undefined; }
-  if (typeof frame !== 'object' || frame === null) return undefined;
-  const { action, event, channelName, requestId } = frame;
-  const p = frame.payload;
-  if (typeof action !== 'string' || typeof event !== 'string' || typeof channelName !== 'string'
-    || typeof p !== 'object' || p === null || Array.isArray(p)) return undefined;
-  payload = p;
-  if (requestId === undefined || requestId === null) return '0' + action + '\0' + event + '\0' + channelName;
-  if (typeof requestId !== 'string') return undefined;
-  return '1' + action + '\0' + event + '\0' + channelName + '\0' + requestId;
-}
-export function takePayload() {
-  const p = payload;
-  payload = undefined;
-  return p;
-}
-"#)]
-extern "C" {
-    /// The routing fields of a frame that is one JSON object with an object payload, packed as described above.
-    #[wasm_bindgen(js_name = parseEnvelope)]
-    pub(crate) fn parse_envelope(data: &JsValue) -> Option<String>;
-    /// The payload of the frame `parse_envelope` last accepted.
-    #[wasm_bindgen(js_name = takePayload)]
-    pub(crate) fn take_payload() -> JsValue;
-}
-
 /// Milliseconds on a monotonic clock (`performance.now()`, in browsers and Node alike).
 pub(crate) fn now() -> u64 {
     performance_now() as u64

@@ -12,6 +12,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::envelope;
 use super::listeners::Listeners;
 use super::payload::Delivered;
 use super::platform::{self, describe, now};
@@ -90,14 +91,9 @@ impl Shared {
         })
     }
 
-    /// Runs `input` on the core at the current time, then carries out what it asked for.
+    /// Runs `input` on the core, then carries out what it asked for.
     pub(crate) fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore, u64) -> T) -> T {
-        self.with_core_untimed(|core| input(core, now()))
-    }
-
-    /// As [`Shared::with_core`], for an input that reads the clock itself if it needs to.
-    fn with_core_untimed<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore) -> T) -> T {
-        let result = input(&mut self.inner.borrow_mut().core);
+        let result = input(&mut self.inner.borrow_mut().core, now());
         drain(self);
         result
     }
@@ -143,21 +139,33 @@ impl Shared {
         }
     }
 
-    /// The frame as one message routed on the envelope `JSON.parse` made of it, its payload kept as that JS
-    /// object; `None` for what takes the text path: frames of several objects, malformed ones (which the text path
-    /// reports), and messages whose payload the core reads.
-    fn parsed_message(&self, data: &JsValue) -> Option<ServerMessage> {
-        let packed = platform::parse_envelope(data)?;
-        let payload = platform::take_payload();
-        let (action, event, channel_name, request_id) = unpack_envelope(&packed)?;
-        if payload_is_read(action, event, channel_name) {
-            return None;
-        }
-        let mut payloads = self.host_payloads.borrow_mut();
-        let index = u32::try_from(payloads.len()).ok()?;
-        payloads.push(payload);
-        let (event, channel_name, request_id) = (event.to_owned(), channel_name.to_owned(), request_id.map(Into::into));
-        Some(ServerMessage { action, event, channel_name, request_id, body: Body::Host(HostPayload(index)) })
+    /// Hands the core the frame as one message routed on the envelope `JSON.parse` made of it, its payload kept as
+    /// that JS object. False for what takes the text path: frames of several objects, malformed ones (which the
+    /// text path reports), and messages whose payload the core reads.
+    fn route_parsed(&self, socket: SocketId, data: &JsValue) -> bool {
+        // The names borrow from the envelope buffer, so the core routes the message inside `read`; no user code
+        // runs there (delivery waits for the drain that follows).
+        let routed = envelope::read(data, |packed| {
+            let payload = envelope::take_payload();
+            let (action, event, channel_name, request_id) = unpack_envelope(packed)?;
+            if payload_is_read(action, event, channel_name) {
+                return None;
+            }
+            let token = {
+                let mut payloads = self.host_payloads.borrow_mut();
+                let token = HostPayload(u32::try_from(payloads.len()).ok()?);
+                payloads.push(payload);
+                token
+            };
+            let (event, channel_name, request_id) = (event.into(), channel_name.into(), request_id.map(Into::into));
+            let message = ServerMessage { action, event, channel_name, request_id, body: Body::Host(token) };
+            let mut inner = self.inner.borrow_mut();
+            // performance.now() is a visible part of a message's cost in Chromium: read only when it is used.
+            let now = if inner.core.needs_time_of_messages() { now() } else { 0 };
+            inner.core.handle_message(socket, message, now);
+            Some(())
+        });
+        routed.is_some()
     }
 
     /// Tells the client's `onError` subscribers.
@@ -248,14 +256,8 @@ pub(crate) fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {
 }
 
 pub(crate) fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValue) {
-    if shared.js_payloads {
-        if let Some(message) = shared.parsed_message(&data) {
-            // performance.now() is a visible part of a message's cost in Chromium: read only when it is used.
-            return shared.with_core_untimed(|core| {
-                let now = if core.needs_time_of_messages() { now() } else { 0 };
-                core.handle_message(socket, message, now)
-            });
-        }
+    if shared.js_payloads && shared.route_parsed(socket, &data) {
+        return drain(shared);
     }
     // binaryType is "arraybuffer"; anything that is not text is a frame the protocol does not have.
     let Some(text) = data.dyn_ref::<js_sys::JsString>() else {
