@@ -67,7 +67,7 @@ pub(crate) struct Shared {
     js_payloads: bool,
     /// The payloads JS parsed for the core's [`HostPayload`]s, by index; emptied when a drain ends, by which time
     /// every event that names one has been delivered.
-    host_payloads: RefCell<Vec<JsValue>>,
+    host_payloads: RefCell<Vec<Option<JsValue>>>,
 }
 
 impl Shared {
@@ -132,8 +132,8 @@ impl Shared {
             Payload::Json(object) => f(Delivered::Json(object)),
             Payload::Host(HostPayload(index)) => {
                 // Taken out (the core delivers each message once), so that no borrow is held while listeners run.
-                let value = self.host_payloads.borrow_mut().get_mut(*index as usize).map(std::mem::take);
-                let value = value.filter(|v| !v.is_undefined()).unwrap_or_else(|| js_sys::Object::new().into());
+                let value = self.host_payloads.borrow_mut().get_mut(*index as usize).and_then(Option::take);
+                let value = value.unwrap_or_else(|| js_sys::Object::new().into());
                 f(Delivered::Js(&value))
             }
         }
@@ -154,7 +154,7 @@ impl Shared {
             let token = {
                 let mut payloads = self.host_payloads.borrow_mut();
                 let token = HostPayload(u32::try_from(payloads.len()).ok()?);
-                payloads.push(payload);
+                payloads.push(Some(payload));
                 token
             };
             let (event, channel_name, request_id) = (event.into(), channel_name.into(), request_id.map(Into::into));
@@ -207,8 +207,8 @@ pub(crate) fn drain(shared: &Rc<Shared>) {
             Some(Output::Event(event)) => deliver(shared, event),
         }
     }
-    let payloads = std::mem::take(&mut *shared.host_payloads.borrow_mut());
-    drop(payloads);
+    // Dropping a JsValue runs no JS, so this may clear under the borrow (and keep the vector's room).
+    shared.host_payloads.borrow_mut().clear();
     shared.draining.set(false);
     rearm_timer(shared);
 }
