@@ -66,32 +66,44 @@ pub(crate) struct Queued {
 
 pub(crate) struct Channel {
     pub(crate) name: Rc<str>,
-    pub(crate) params: JsonObject,
     pub(crate) state: ChannelState,
+    /// Handles the shell holds on this channel; a terminal channel is forgotten when none are left.
+    pub(crate) handles: u32,
+    /// What only a channel that is not CLOSED or DECLINED has. A JS handle may keep a terminal channel for as long
+    /// as the garbage collector lets it live, so a terminal one keeps just its name, state and ending.
+    pub(crate) live: Option<Box<LiveChannel>>,
+    /// Why it ended, for a declined or evicted channel.
+    pub(crate) ending: Option<Box<Ending>>,
+}
+
+pub(crate) struct LiveChannel {
+    pub(crate) params: JsonObject,
     /// The requestId of the join in flight on the current socket.
     pub(crate) join_request: Option<Box<str>>,
     pub(crate) join_timer: TimerSlot,
     pub(crate) queue: VecDeque<Queued>,
     pub(crate) presence: Rc<[JsonObject]>,
-    pub(crate) join_error: Option<ChannelError>,
-    pub(crate) evicted_reason: Option<String>,
-    /// Handles the shell holds on this channel; a terminal channel is forgotten when none are left.
-    pub(crate) handles: u32,
+}
+
+pub(crate) enum Ending {
+    Declined(ChannelError),
+    Evicted(String),
 }
 
 impl Channel {
     pub(crate) fn new(name: &str, params: JsonObject) -> Self {
-        Channel {
-            name: name.into(),
+        let live = LiveChannel {
             params,
-            state: ChannelState::Idle,
             join_request: None,
             join_timer: None,
             queue: VecDeque::new(),
             presence: Rc::from(Vec::new()),
-            join_error: None,
-            evicted_reason: None,
-            handles: 1,
-        }
+        };
+        Channel { name: name.into(), state: ChannelState::Idle, handles: 1, live: Some(Box::new(live)), ending: None }
+    }
+
+    /// Whether a join is in flight on the current socket.
+    pub(crate) fn join_pending(&self) -> bool {
+        self.live.as_ref().is_some_and(|live| live.join_request.is_some())
     }
 }

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
-use super::channel::{Channel, ChannelId, ChannelState, Queued};
+use super::channel::{Channel, ChannelId, ChannelState, Ending, Queued};
 use super::error::{CancelReason, ChannelError, Error};
 use super::map::Map;
 use super::memory::{shrink_map, shrink_queue};
@@ -231,17 +231,24 @@ impl ClientCore {
 
     /// Everyone present in the channel, as of the latest presence message.
     pub fn presence(&self, id: ChannelId) -> Option<Rc<[JsonObject]>> {
-        self.channels.get(&id).map(|c| c.presence.clone())
+        let channel = self.channels.get(&id)?;
+        Some(channel.live.as_ref().map_or_else(|| Rc::from(Vec::new()), |live| live.presence.clone()))
     }
 
     /// Why the join was declined, for a DECLINED channel.
     pub fn join_error(&self, id: ChannelId) -> Option<&ChannelError> {
-        self.channels.get(&id)?.join_error.as_ref()
+        match self.channels.get(&id)?.ending.as_deref()? {
+            Ending::Declined(error) => Some(error),
+            Ending::Evicted(_) => None,
+        }
     }
 
     /// Why the server evicted this user, for a channel CLOSED by eviction.
     pub fn evicted_reason(&self, id: ChannelId) -> Option<&str> {
-        self.channels.get(&id)?.evicted_reason.as_deref()
+        match self.channels.get(&id)?.ending.as_deref()? {
+            Ending::Evicted(reason) => Some(reason),
+            Ending::Declined(_) => None,
+        }
     }
 
     /// Whether [`Self::handle_message`] reads its `now`: only to watch the connection's liveness, when
@@ -482,7 +489,7 @@ impl ClientCore {
             return;
         }
         // A join in flight may still be accepted, so the server must hear the leave too.
-        if channel.state == ChannelState::Joined || channel.join_request.is_some() {
+        if channel.state == ChannelState::Joined || channel.join_pending() {
             let name = channel.name.clone();
             self.send_leave(&name);
         }
@@ -604,9 +611,10 @@ impl ClientCore {
         let ids = self.live_channel_ids();
         for id in ids {
             let Some(channel) = self.channels.get_mut(&id) else { continue };
+            let Some(live) = channel.live.as_deref_mut() else { continue };
             // A join in flight died with the socket; it is sent again on the next connection.
-            channel.join_request = None;
-            self.timers.cancel(&mut channel.join_timer);
+            live.join_request = None;
+            self.timers.cancel(&mut live.join_timer);
             if channel.state == ChannelState::Joined {
                 self.set_channel_state(id, ChannelState::Stalled);
             }
@@ -700,11 +708,12 @@ impl ClientCore {
         let body = match message.body {
             Body::Presence { kind, presence, changed } => {
                 let Some(channel) = self.channels.get_mut(&id) else { return };
+                let Some(live) = channel.live.as_deref_mut() else { return };
                 // The snapshot follows the server even before the join is acknowledged; subscribers hear of changes
                 // only once joined.
-                channel.presence = Rc::from(presence);
+                live.presence = Rc::from(presence);
                 if channel.state == ChannelState::Joined {
-                    let presence = channel.presence.clone();
+                    let presence = live.presence.clone();
                     self.emit(Event::Channel(id, ChannelEvent::Presence { kind, changed, presence }));
                 }
                 return;
@@ -718,9 +727,9 @@ impl ClientCore {
         let state = channel.state;
         // While a join is in flight it is the only thing this socket carries for the channel (everything else waits
         // in the queue), so a refusal answers the join whatever its requestId.
-        let join_pending =
-            matches!(state, ChannelState::Joining | ChannelState::Stalled) && channel.join_request.is_some();
-        let answers_join = join_pending && channel.join_request.as_deref() == message.request_id.as_deref();
+        let join_request = channel.live.as_ref().and_then(|live| live.join_request.as_deref());
+        let join_pending = matches!(state, ChannelState::Joining | ChannelState::Stalled) && join_request.is_some();
+        let answers_join = join_pending && join_request == message.request_id.as_deref();
         let name = channel.name.clone();
         match (message.action, &*message.event) {
             (ServerAction::System, "ACKNOWLEDGE") => {
@@ -780,24 +789,19 @@ impl ClientCore {
         let request_id = self.rng.uuid_v4();
         let deadline = now + self.options.join_timeout;
         let Some(channel) = self.channels.get_mut(&id) else { return };
-        let frame = encode_client_message(
-            ClientAction::JoinChannel,
-            "JOIN_CHANNEL",
-            &channel.name,
-            &request_id,
-            &channel.params,
-        );
-        channel.join_request = Some(request_id.into());
-        self.timers.rearm(&mut channel.join_timer, TimerKind::Join(id), deadline);
+        let Some(live) = channel.live.as_deref_mut() else { return };
+        let frame =
+            encode_client_message(ClientAction::JoinChannel, "JOIN_CHANNEL", &channel.name, &request_id, &live.params);
+        live.join_request = Some(request_id.into());
+        self.timers.rearm(&mut live.join_timer, TimerKind::Join(id), deadline);
         self.outputs.push_back(Output::Send(frame));
     }
 
     fn channel_joined(&mut self, id: ChannelId) {
-        let Some(channel) = self.channels.get_mut(&id) else { return };
-        channel.join_request = None;
-        channel.join_error = None;
-        self.timers.cancel(&mut channel.join_timer);
-        let queued = std::mem::take(&mut channel.queue);
+        let Some(live) = self.channels.get_mut(&id).and_then(|c| c.live.as_deref_mut()) else { return };
+        live.join_request = None;
+        self.timers.cancel(&mut live.join_timer);
+        let queued = std::mem::take(&mut live.queue);
         self.set_channel_state(id, ChannelState::Joined);
         for Queued { frame, request } in queued {
             if let Some(pending) = request.and_then(|key| self.requests.get_mut(&key)) {
@@ -809,8 +813,9 @@ impl ClientCore {
 
     fn join_timed_out(&mut self, id: ChannelId) {
         let Some(channel) = self.channels.get_mut(&id) else { return };
-        channel.join_timer = None;
-        if channel.join_request.is_none() || !matches!(channel.state, ChannelState::Joining | ChannelState::Stalled) {
+        let Some(live) = channel.live.as_deref_mut() else { return };
+        live.join_timer = None;
+        if live.join_request.is_none() || !matches!(channel.state, ChannelState::Joining | ChannelState::Stalled) {
             return;
         }
         let error = ChannelError {
@@ -835,7 +840,7 @@ impl ClientCore {
 
     fn decline(&mut self, id: ChannelId, error: ChannelError) {
         if let Some(channel) = self.channels.get_mut(&id) {
-            channel.join_error = Some(error.clone());
+            channel.ending = Some(Box::new(Ending::Declined(error.clone())));
         }
         let detail = ChannelEvent::Declined(error.clone());
         self.terminate(id, CancelReason::Declined(error), Some(detail), ChannelState::Declined);
@@ -843,7 +848,7 @@ impl ClientCore {
 
     fn evict(&mut self, id: ChannelId, reason: String) {
         if let Some(channel) = self.channels.get_mut(&id) {
-            channel.evicted_reason = Some(reason.clone());
+            channel.ending = Some(Box::new(Ending::Evicted(reason.clone())));
         }
         let detail = ChannelEvent::Evicted(reason.clone());
         self.terminate(id, CancelReason::Evicted(reason), Some(detail), ChannelState::Closed);
@@ -871,11 +876,9 @@ impl ClientCore {
         let Some(channel) = self.channels.get_mut(&id) else { return };
         self.live_names.remove(&channel.name);
         shrink_map(&mut self.live_names);
-        channel.join_request = None;
-        channel.params = JsonObject::empty();
-        channel.queue = VecDeque::new();
-        channel.presence = Rc::from(Vec::new());
-        self.timers.cancel(&mut channel.join_timer);
+        if let Some(mut live) = channel.live.take() {
+            self.timers.cancel(&mut live.join_timer);
+        }
         let keys = self.requests_where(|r| r.channel == id);
         self.cancel_requests(keys, &reason);
     }
@@ -911,9 +914,10 @@ impl ClientCore {
             self.outputs.push_back(Output::Send(frame));
             return;
         }
-        channel.queue.push_back(Queued { frame, request });
-        if channel.queue.len() > self.options.max_queue_size {
-            if let Some(Queued { request: Some(key), .. }) = channel.queue.pop_front() {
+        let Some(live) = channel.live.as_deref_mut() else { return };
+        live.queue.push_back(Queued { frame, request });
+        if live.queue.len() > self.options.max_queue_size {
+            if let Some(Queued { request: Some(key), .. }) = live.queue.pop_front() {
                 if let Some(pending) = self.requests.get(&key) {
                     let error =
                         Error::RequestCancelled { event: pending.event.clone(), reason: CancelReason::QueueOverflow };
@@ -932,8 +936,8 @@ impl ClientCore {
         shrink_map(&mut self.request_keys);
         self.timers.cancel(&mut pending.timer);
         if !pending.sent {
-            if let Some(channel) = self.channels.get_mut(&pending.channel) {
-                channel.queue.retain(|q| q.request != Some(key));
+            if let Some(live) = self.channels.get_mut(&pending.channel).and_then(|c| c.live.as_deref_mut()) {
+                live.queue.retain(|q| q.request != Some(key));
             }
         }
         if expired && pending.sent {
