@@ -246,7 +246,8 @@ fn rearm_timer(shared: &Rc<Shared>) {
     let released = {
         let mut inner = shared.inner.borrow_mut();
         let next = inner.core.poll_timeout();
-        inner.timer.set(next, shared)
+        let idle = inner.core.state() == ConnectionState::Disconnected;
+        inner.timer.set(next, idle, shared)
     };
     drop(released);
 }

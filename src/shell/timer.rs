@@ -1,9 +1,11 @@
 //! The client's one wake-up: a host `setTimeout` for the core's earliest deadline.
 //!
-//! Moving a host timer takes two calls into JS, and a request used to pay for two moves (armed when sent, moved when
-//! answered). So the timer moves only when an earlier deadline is wanted: for a later one it stays, fires early,
-//! finds nothing due, and is set again. With no deadline left it is cleared, so that it keeps no Node process alive.
-//! While the core has a deadline the timer holds the client, as a pending JS timer holds what its callback uses.
+//! Setting and clearing a host timer is not cheap (in Node each pair cost a sequential request ~20 µs of CPU over
+//! loopback), and a request used to pay for both: armed when sent, cleared when answered. So the timer moves only
+//! when an earlier deadline is wanted: for a later one, or none, it stays, fires early, finds nothing due, and is set
+//! again if needed. It is cleared only when the client is idle (disconnected, nothing scheduled), so that it keeps
+//! no Node process alive; while connected, the open socket does that anyway. While the core has a deadline the timer
+//! holds the client, as a pending JS timer holds what its callback uses.
 
 use std::rc::{Rc, Weak};
 
@@ -33,12 +35,15 @@ impl WakeTimer {
         WakeTimer { callback, armed: None, pin: None }
     }
 
-    /// Sets the timer for `next`, the core's earliest deadline. Hands back the hold on the client if it is no longer
-    /// needed, to be dropped once the runtime's borrow is released.
+    /// Sets the timer for `next`, the core's earliest deadline; `idle` (disconnected) clears a timer left for no
+    /// deadline. Hands back the hold on the client if it is no longer needed, to be dropped once the runtime's
+    /// borrow is released.
     #[must_use]
-    pub(crate) fn set(&mut self, next: Option<u64>, shared: &Rc<Shared>) -> Option<Rc<Shared>> {
+    pub(crate) fn set(&mut self, next: Option<u64>, idle: bool, shared: &Rc<Shared>) -> Option<Rc<Shared>> {
         let Some(deadline) = next else {
-            self.clear();
+            if idle {
+                self.clear();
+            }
             return self.pin.take();
         };
         if self.pin.is_none() {

@@ -1,6 +1,7 @@
 // The JS API through `import 'pondsocket-wasm'` (the package as installed from its tarball) against the real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 import * as api from 'pondsocket-wasm';
@@ -71,6 +72,41 @@ test('a request times out with ResponseTimeoutError; leave rejects the others', 
   channel.leave();
   await assert.rejects(pending, (e) => e instanceof RequestCancelledError && /left/.test(e.message));
   client.disconnect();
+});
+
+test('a short timeout after a long one still fires on time (the wake-up timer moves earlier)', async () => {
+  const { client, channel } = await joinedClient(api, `/chat/${unique('timers')}`, {}, { responseTimeout: 30_000 });
+  // Answered: leaves the host timer armed for its 30 s deadline.
+  assert.deepEqual(await channel.sendForResponse('echo', { n: 1 }), { n: 1 });
+  const started = performance.now();
+  await assert.rejects(channel.sendForResponse('late', { delayMs: 5000 }, 100), ResponseTimeoutError);
+  const took = performance.now() - started;
+  assert.ok(took >= 95 && took < 2000, `rejected after ${took.toFixed(0)} ms`);
+  client.disconnect();
+});
+
+test('a disconnected client keeps no Node process alive', () => {
+  // A child process: connect, answer one request with a 30 s timeout, disconnect. It must exit at once, not when the
+  // timer left for that request's deadline would have fired.
+  const script = `
+    import { PondClient } from 'pondsocket-wasm';
+    const client = new PondClient(process.env.PONDSOCKET_TEST_URL, { token: 'good' }, { responseTimeout: 30000 });
+    client.connect();
+    const channel = client.createChannel('/chat/exit-' + process.pid);
+    const joined = new Promise((resolve) => channel.onChannelStateChange((s) => s === 'JOINED' && resolve()));
+    channel.join();
+    await joined;
+    await channel.sendForResponse('echo', { n: 1 });
+    client.disconnect();
+    console.log('disconnected', performance.now());
+  `;
+  const started = performance.now();
+  const child = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script],
+    { encoding: 'utf8', timeout: 20_000 });
+  const took = performance.now() - started;
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /^disconnected/);
+  assert.ok(took < 10_000, `the process took ${took.toFixed(0)} ms to exit`);
 });
 
 test('declined and not-found joins end DECLINED with joinError', async () => {
