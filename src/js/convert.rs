@@ -8,7 +8,8 @@ use wasm_bindgen::JsCast;
 
 use crate::proto::map::Map;
 use crate::proto::{ChannelError, Error, JsonObject, Options, MAX_DURATION_MS};
-use crate::shell::{describe, string_from_js};
+use crate::shell::describe;
+use crate::shell::payload::serialize;
 
 pub(super) fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
@@ -47,11 +48,8 @@ pub(super) fn object_arg(value: &JsValue, name: &str) -> Result<JsonObject, JsVa
     if !is_plain_object(value) {
         return Err(type_error(&format!("`{name}` must be an object, got {}", type_name(value))));
     }
-    let text = JSON::stringify(value)
-        .map_err(|e| type_error(&format!("`{name}` cannot be serialized to JSON: {}", describe(&e))))?;
-    // JSON.stringify writes valid JSON (lone surrogates escaped): only its type is left to check (a `toJSON` method
-    // may have turned the object into something else).
-    JsonObject::from_serialized(string_from_js(&text))
+    serialize(value)
+        .map_err(|e| type_error(&format!("`{name}` cannot be serialized to JSON: {}", describe(&e))))?
         .ok_or_else(|| type_error(&format!("`{name}` does not serialize to a JSON object")))
 }
 

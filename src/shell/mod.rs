@@ -37,7 +37,7 @@ use crate::proto::{
 use payload::Delivered;
 use runtime::{ResponseCallback, Shared};
 
-pub(crate) use platform::{describe, report_to_console, string_from_js};
+pub(crate) use platform::{describe, report_to_console};
 pub(crate) use runtime::callback_error;
 
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 
+use super::platform::string_from_js;
 use crate::proto::JsonObject;
 
 /// A payload on its way to a listener.
@@ -44,9 +45,16 @@ pub(crate) fn json_to_js(object: &JsonObject) -> JsValue {
 
 /// A JS object that came out of `JSON.parse` as JSON text again.
 fn js_to_json(value: &JsValue) -> JsonObject {
-    JSON::stringify(value)
-        .ok()
-        .and_then(|text| text.as_string())
-        .and_then(|text| JsonObject::parse(&text).ok())
-        .unwrap_or_else(JsonObject::empty)
+    serialize(value).ok().flatten().unwrap_or_else(JsonObject::empty)
+}
+
+/// A JS value as JSON text by `JSON.stringify`; `Ok(None)` if that is not an object (a `toJSON` method may have
+/// turned it into something else).
+///
+/// # Errors
+/// What `JSON.stringify` threw (a cycle, a BigInt).
+pub(crate) fn serialize(value: &JsValue) -> Result<Option<JsonObject>, JsValue> {
+    let text = JSON::stringify(value)?;
+    // JSON.stringify writes valid JSON (lone surrogates escaped): only its type is left to check.
+    Ok(JsonObject::from_serialized(string_from_js(&text)))
 }
