@@ -15,7 +15,7 @@ for target in web nodejs; do
   echo "== wasm-pack build --target $target" >&2
   # Without the default `serde` feature: the package needs no serde (JsonObject::deserialize is for Rust users).
   wasm-pack --quiet build --release --target "$target" --weak-refs --no-pack --no-typescript \
-    --out-dir "$build/$target" --out-name pondsocket_wasm -- --no-default-features
+    --out-dir "$build/$target" --out-name pondsocket_wasm -- --features diagnostics
 done
 
 mkdir -p pkg/web pkg/node

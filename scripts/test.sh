@@ -20,7 +20,7 @@ stage() {
 }
 
 stage setup scripts/setup.sh --browser
-stage native bash -c 'cargo test --locked --all-targets && cargo test --locked --doc'
+stage native bash -c 'cargo test --locked --workspace --all-targets && cargo test --locked --workspace --doc'
 stage support bash -c 'source scripts/lib/env.sh && source scripts/lib/servers.sh && build_test_server &&
   node --experimental-websocket --test --test-force-exit tests/support/supervisor.test.mjs'
 stage package scripts/build-pkg.sh

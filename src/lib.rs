@@ -1,21 +1,10 @@
-//! PondSocket client for browsers and Node, in Rust compiled to WebAssembly.
-//!
-//! [`proto`] is the protocol core: wire format, connection and channel state machines, queues, requests and
-//! backoff, with no I/O, so that native tests cover every transition deterministically.
+//! The npm package `pondsocket-wasm`: the JS classes `PondClient` and `Channel` over the Rust web client
+//! ([`pondsocket_web`]), and nothing else. Rust applications depend on `pondsocket-web` directly.
 
-pub mod proto;
-
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "diagnostics"))]
 mod diagnostics;
-#[cfg(target_arch = "wasm32")]
-mod shell;
-#[cfg(target_arch = "wasm32")]
-pub use shell::{Channel, Client, ResponseFuture, Subscription};
-
-pub use proto::{ChannelError, ChannelState, ConnectionState, Error, JsonObject, Options};
 
 /// The JS classes (`PondClient`, `Channel`) as Rust types, for tests that drive the JS API from Rust.
-/// Rust applications use [`Client`] and [`Channel`].
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod js;

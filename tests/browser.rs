@@ -16,9 +16,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Reflect, JSON};
+use pondsocket_proto::CancelReason;
 use pondsocket_wasm::js::JsPondClient;
-use pondsocket_wasm::proto::CancelReason;
-use pondsocket_wasm::{ChannelError, ChannelState, ConnectionState, Error, JsonObject, Options};
+use pondsocket_web::{ChannelError, ChannelState, ConnectionState, Error, JsonObject, Options};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};

@@ -17,8 +17,8 @@
 mod support;
 
 use gloo_timers::future::TimeoutFuture;
-use pondsocket_wasm::proto::{CancelReason, FrameErrorKind};
-use pondsocket_wasm::{ChannelState, ConnectionState, Error, JsonObject, Options, ResponseFuture};
+use pondsocket_proto::{CancelReason, FrameErrorKind};
+use pondsocket_web::{ChannelState, ConnectionState, Error, JsonObject, Options, ResponseFuture};
 use serde_json::{json, Value};
 use wasm_bindgen_test::*;
 

@@ -6,10 +6,10 @@ use js_sys::{Array, Function, Object, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::proto::map::Map;
-use crate::proto::{ChannelError, Error, JsonObject, Options, MAX_DURATION_MS};
-use crate::shell::describe;
-use crate::shell::payload::serialize;
+use pondsocket_proto::map::Map;
+use pondsocket_proto::{ChannelError, Error, JsonObject, Options, MAX_DURATION_MS};
+use pondsocket_web::describe;
+use pondsocket_web::payload::serialize;
 
 pub(super) fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
@@ -53,7 +53,7 @@ pub(super) fn object_arg(value: &JsValue, name: &str) -> Result<JsonObject, JsVa
         .ok_or_else(|| type_error(&format!("`{name}` does not serialize to a JSON object")))
 }
 
-pub(super) use crate::shell::payload::json_to_js as to_js;
+pub(super) use pondsocket_web::payload::json_to_js as to_js;
 
 /// A new plain object with these properties.
 pub(super) fn object(properties: &[(&str, JsValue)]) -> JsValue {
@@ -187,7 +187,7 @@ pub fn register_error_classes(classes: JsValue) {
 /// class for it (`ResponseTimeoutError`, ...) with its details as properties.
 pub(super) fn js_error(error: &Error) -> JsValue {
     let message = error.to_string();
-    let name = error.js_name();
+    let name = js_name(error);
     if name == "TypeError" {
         return type_error(&message);
     }
@@ -228,4 +228,18 @@ pub(super) fn channel_error_to_js(error: &ChannelError) -> JsValue {
         ("message", error.message.as_str().into()),
         ("status", error.status.into()),
     ])
+}
+
+/// The name of the JS error class `error` becomes.
+fn js_name(error: &Error) -> &'static str {
+    match error {
+        Error::ResponseTimeout { .. } => "ResponseTimeoutError",
+        Error::InvalidOption { .. } | Error::InvalidArgument { .. } | Error::InvalidUrl(_) => "TypeError",
+        Error::RequestCancelled { .. } => "RequestCancelledError",
+        Error::ChannelUnavailable { .. } => "ChannelUnavailableError",
+        Error::MalformedFrame(_) => "MalformedFrameError",
+        Error::Server { .. } => "ServerError",
+        Error::Callback(_) => "CallbackError",
+        _ => "ConnectionError",
+    }
 }

@@ -11,14 +11,14 @@ use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::proto::{ChannelState, Error};
-use crate::shell::payload::Delivered;
-use crate::shell::runtime::Shared;
-use crate::shell::{callback_error, report_to_console, Channel, Client, Subscription};
 use convert::{
     channel_error_to_js, function_arg, js_error, object_arg, optional_timeout, parse_options, query_params, string_arg,
     to_js,
 };
+use pondsocket_proto::{ChannelState, Error};
+use pondsocket_web::payload::Delivered;
+use pondsocket_web::runtime::Shared;
+use pondsocket_web::{callback_error, report_to_console, Channel, Client, Subscription};
 
 /// A connection to a PondSocket server.
 #[wasm_bindgen(js_name = PondClient)]

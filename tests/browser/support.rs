@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Function, Object, Promise, Reflect};
-use pondsocket_wasm::{Channel, ChannelError, ChannelState, Client, ConnectionState, Error, JsonObject, Options};
+use pondsocket_web::{Channel, ChannelError, ChannelState, Client, ConnectionState, Error, JsonObject, Options};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use super::platform::{clear_timeout, now, set_timeout};
 use super::runtime::Shared;
 
-pub(crate) struct WakeTimer {
+pub struct WakeTimer {
     /// Made once, for every arming; it holds the client weakly.
     callback: Closure<dyn Fn()>,
     /// The deadline the host timer is set for, and its handle.
@@ -24,7 +24,7 @@ pub(crate) struct WakeTimer {
 }
 
 impl WakeTimer {
-    pub(crate) fn new(shared: Weak<Shared>) -> Self {
+    pub fn new(shared: Weak<Shared>) -> Self {
         let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 let pin = shared.inner.borrow_mut().timer.fired();
@@ -39,7 +39,7 @@ impl WakeTimer {
     /// deadline. Hands back the hold on the client if it is no longer needed, to be dropped once the runtime's
     /// borrow is released.
     #[must_use]
-    pub(crate) fn set(&mut self, next: Option<u64>, idle: bool, shared: &Rc<Shared>) -> Option<Rc<Shared>> {
+    pub fn set(&mut self, next: Option<u64>, idle: bool, shared: &Rc<Shared>) -> Option<Rc<Shared>> {
         let Some(deadline) = next else {
             if idle {
                 self.clear();

@@ -10,18 +10,18 @@ use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 
 use super::platform::string_from_js;
-use crate::proto::JsonObject;
+use pondsocket_proto::JsonObject;
 
 /// A payload on its way to a listener.
 #[derive(Clone, Copy)]
-pub(crate) enum Delivered<'a> {
+pub enum Delivered<'a> {
     Json(&'a JsonObject),
     Js(&'a JsValue),
 }
 
 impl<'a> Delivered<'a> {
     /// The payload as a JS object.
-    pub(crate) fn to_js(self) -> JsValue {
+    pub fn to_js(self) -> JsValue {
         match self {
             Delivered::Json(object) => json_to_js(object),
             Delivered::Js(value) => value.clone(),
@@ -29,7 +29,7 @@ impl<'a> Delivered<'a> {
     }
 
     /// The payload as JSON text.
-    pub(crate) fn to_json(self) -> Cow<'a, JsonObject> {
+    pub fn to_json(self) -> Cow<'a, JsonObject> {
         match self {
             Delivered::Json(object) => Cow::Borrowed(object),
             Delivered::Js(value) => Cow::Owned(js_to_json(value)),
@@ -38,7 +38,7 @@ impl<'a> Delivered<'a> {
 }
 
 /// A JSON object as a JS object.
-pub(crate) fn json_to_js(object: &JsonObject) -> JsValue {
+pub fn json_to_js(object: &JsonObject) -> JsValue {
     // The text was validated as a JSON object on its way in, so JSON.parse cannot fail on it.
     JSON::parse(object.as_str()).unwrap_or_else(|_| js_sys::Object::new().into())
 }
@@ -53,7 +53,7 @@ fn js_to_json(value: &JsValue) -> JsonObject {
 ///
 /// # Errors
 /// What `JSON.stringify` threw (a cycle, a BigInt).
-pub(crate) fn serialize(value: &JsValue) -> Result<Option<JsonObject>, JsValue> {
+pub fn serialize(value: &JsValue) -> Result<Option<JsonObject>, JsValue> {
     let text = JSON::stringify(value)?;
     // JSON.stringify writes valid JSON (lone surrogates escaped): only its type is left to check.
     Ok(JsonObject::from_serialized(string_from_js(&text)))

@@ -131,22 +131,6 @@ pub enum Error {
     Callback(String),
 }
 
-impl Error {
-    /// The name of the JS error class this error becomes.
-    pub fn js_name(&self) -> &'static str {
-        match self {
-            Error::ResponseTimeout { .. } => "ResponseTimeoutError",
-            Error::InvalidOption { .. } | Error::InvalidArgument { .. } | Error::InvalidUrl(_) => "TypeError",
-            Error::RequestCancelled { .. } => "RequestCancelledError",
-            Error::ChannelUnavailable { .. } => "ChannelUnavailableError",
-            Error::MalformedFrame(_) => "MalformedFrameError",
-            Error::Server { .. } => "ServerError",
-            Error::Callback(_) => "CallbackError",
-            _ => "ConnectionError",
-        }
-    }
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -9,14 +9,14 @@ const KEEP: usize = 64;
 
 /// Shrinks `map` to twice its length when it is less than a quarter full; amortized O(1) per removal. Unlike a
 /// queue it goes right down: its entries (a channel, a pending request) are large.
-pub(crate) fn shrink_map<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
+pub fn shrink_map<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
     if map.capacity() > 8 && map.len() * 4 < map.capacity() {
         map.shrink_to(map.len() * 2);
     }
 }
 
 /// As [`shrink_map`], for a queue.
-pub(crate) fn shrink_queue<T>(queue: &mut VecDeque<T>) {
+pub fn shrink_queue<T>(queue: &mut VecDeque<T>) {
     if queue.capacity() > KEEP && queue.len() * 4 < queue.capacity() {
         queue.shrink_to((queue.len() * 2).max(KEEP / 2));
     }

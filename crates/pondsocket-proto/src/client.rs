@@ -7,7 +7,7 @@
 //! before it runs any callback.
 //!
 //! ```
-//! use pondsocket_wasm::proto::{ClientCore, ConnectionState, Event, Options, Output};
+//! use pondsocket_proto::{ClientCore, ConnectionState, Event, Options, Output};
 //! let mut core = ClientCore::new("ws://localhost/socket".into(), Options::default(), [0; 32]).unwrap();
 //! core.connect(0);
 //! let Some(Output::Open { socket, .. }) = core.poll() else { panic!() };

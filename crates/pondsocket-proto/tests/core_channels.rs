@@ -3,9 +3,7 @@
 mod common;
 
 use common::{value, Harness};
-use pondsocket_wasm::proto::{
-    CancelReason, ChannelError, ChannelEvent, ChannelState, Error, Event, Options, PresenceKind,
-};
+use pondsocket_proto::{CancelReason, ChannelError, ChannelEvent, ChannelState, Error, Event, Options, PresenceKind};
 use serde_json::json;
 
 use ChannelState::{Closed, Declined, Idle, Joined, Joining, Stalled};

@@ -3,9 +3,9 @@
 mod common;
 
 use common::{value, Harness};
-use pondsocket_wasm::proto::url::resolve_endpoint;
-use pondsocket_wasm::proto::wire::{parse_frame, Body, ServerAction};
-use pondsocket_wasm::proto::{Error, Event, FrameErrorKind, JsonObject, Options, PresenceKind};
+use pondsocket_proto::url::resolve_endpoint;
+use pondsocket_proto::wire::{parse_frame, Body, ServerAction};
+use pondsocket_proto::{Error, Event, FrameErrorKind, JsonObject, Options, PresenceKind};
 use serde_json::json;
 
 const GOOD: &str = r#"{"action":"BROADCAST","event":"hi","channelName":"/c","requestId":"r","payload":{"n":1}}"#;

@@ -1,9 +1,10 @@
 //! The client on the wire, for Rust code in a browser or Node (Leptos, Yew, Dioxus): closures and futures, no JS
 //! types. The JS classes are built on it.
+//! (The example builds for `wasm32-unknown-unknown` only, where this crate has its content.)
 //!
-//! ```no_run
-//! use pondsocket_wasm::{Client, JsonObject, Options};
-//! # async fn run() -> Result<(), pondsocket_wasm::Error> {
+//! ```ignore
+//! use pondsocket_web::{Client, JsonObject, Options};
+//! # async fn run() -> Result<(), pondsocket_web::Error> {
 //! let client = Client::new("wss://example.com/socket", &[("token", "secret")], Options::default())?;
 //! client.connect();
 //! let chat = client.create_channel("/chat/42", &JsonObject::parse(r#"{"name":"ann"}"#).unwrap())?;
@@ -14,11 +15,15 @@
 //! # fn web_log(_: &str) {}
 //! ```
 
+#![cfg(target_arch = "wasm32")]
+
 mod envelope;
 mod listeners;
-pub(crate) mod payload;
+#[doc(hidden)]
+pub mod payload;
 mod platform;
-pub(crate) mod runtime;
+#[doc(hidden)]
+pub mod runtime;
 mod socket;
 mod timer;
 
@@ -30,15 +35,14 @@ use std::task::{Context, Poll, Waker};
 
 use js_sys::Function;
 
-use crate::proto::url::resolve_endpoint;
-use crate::proto::{
-    ChannelError, ChannelId, ChannelState, ClientCore, ConnectionState, Error, JsonObject, Options, PresenceKind,
-};
 use payload::Delivered;
+use pondsocket_proto::url::resolve_endpoint;
+use pondsocket_proto::{ChannelId, ClientCore, PresenceKind};
 use runtime::{ResponseCallback, Shared};
 
-pub(crate) use platform::{describe, report_to_console};
-pub(crate) use runtime::callback_error;
+pub use platform::{describe, report_to_console};
+pub use pondsocket_proto::{ChannelError, ChannelState, ConnectionState, Error, JsonObject, Options};
+pub use runtime::callback_error;
 
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.
 #[derive(Clone)]
@@ -62,7 +66,7 @@ impl Client {
 
     /// As [`Client::new`], opening sockets with `websocket_constructor` instead of the global `WebSocket`, and with
     /// `js_payloads`, parsing frames in JS for listeners that want JS objects.
-    pub(crate) fn for_host<K: AsRef<str>, V: AsRef<str>>(
+    pub fn for_host<K: AsRef<str>, V: AsRef<str>>(
         endpoint: &str,
         params: &[(K, V)],
         options: Options,
@@ -122,12 +126,12 @@ impl Client {
         self.shared.inner.borrow().core.url().to_owned()
     }
 
-    pub(crate) fn shared(&self) -> &Rc<Shared> {
+    pub fn shared(&self) -> &Rc<Shared> {
         &self.shared
     }
 
     /// Channels, pending requests (with their callbacks) and armed timers the client holds, for leak tests.
-    pub(crate) fn counts(&self) -> (usize, usize, usize) {
+    pub fn counts(&self) -> (usize, usize, usize) {
         let inner = self.shared.inner.borrow();
         let channels = inner.core.channel_count().max(inner.channels.len());
         let requests = inner.core.pending_request_count().max(inner.requests.len());
@@ -251,7 +255,7 @@ impl Channel {
     }
 
     /// As [`Channel::send_for_response`], calling `callback` once with the outcome.
-    pub(crate) fn send_for_response_with(
+    pub fn send_for_response_with(
         &self,
         event: &str,
         payload: &JsonObject,
@@ -280,17 +284,13 @@ impl Channel {
     }
 
     /// As [`Channel::on_message`], with the payload as it came (JS object or JSON text).
-    pub(crate) fn on_delivered_message(&self, listener: impl Fn(&str, Delivered<'_>) + 'static) -> Subscription {
+    pub fn on_delivered_message(&self, listener: impl Fn(&str, Delivered<'_>) + 'static) -> Subscription {
         let id = self.with_listeners(|l| l.message.add(Rc::new(listener)));
         self.subscription(move |l| drop(l.message.remove(id)))
     }
 
     /// As [`Channel::on_message_event`], with the payload as it came (JS object or JSON text).
-    pub(crate) fn on_delivered_message_event(
-        &self,
-        event: &str,
-        listener: impl Fn(Delivered<'_>) + 'static,
-    ) -> Subscription {
+    pub fn on_delivered_message_event(&self, event: &str, listener: impl Fn(Delivered<'_>) + 'static) -> Subscription {
         let id = self.with_listeners(|l| l.by_event.entry(event.to_owned()).or_default().add(Rc::new(listener)));
         let event = event.to_owned();
         self.subscription(move |l| {
@@ -354,7 +354,7 @@ impl Channel {
         self.subscription(move |l| drop(l.presence.remove(id)))
     }
 
-    pub(crate) fn shared(&self) -> &Rc<Shared> {
+    pub fn shared(&self) -> &Rc<Shared> {
         &self.shared
     }
 

@@ -11,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use common::{obj, Harness};
-use pondsocket_wasm::proto::Event;
+use pondsocket_proto::Event;
 use serde_json::json;
 
 struct Counting;
@@ -53,7 +53,7 @@ fn cycle(h: &mut Harness, i: usize) {
     h.take_events();
 }
 
-fn requests(h: &mut Harness, id: pondsocket_wasm::proto::ChannelId, count: usize) {
+fn requests(h: &mut Harness, id: pondsocket_proto::ChannelId, count: usize) {
     for _ in 0..count / 100 {
         for n in 0..100 {
             h.core.send_for_response(id, "echo", &obj(json!({"n": n})), None, h.now).unwrap();

@@ -9,9 +9,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
     #[wasm_bindgen(js_name = setTimeout)]
-    pub(crate) fn set_timeout(callback: &Function, delay_ms: f64) -> JsValue;
+    pub fn set_timeout(callback: &Function, delay_ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
-    pub(crate) fn clear_timeout(handle: &JsValue);
+    pub fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(message: &str, error: &JsValue);
     type TextEncoder;
@@ -23,12 +23,12 @@ extern "C" {
 }
 
 /// Milliseconds on a monotonic clock (`performance.now()`, in browsers and Node alike).
-pub(crate) fn now() -> u64 {
+pub fn now() -> u64 {
     performance_now() as u64
 }
 
 /// 32 bytes from `crypto.getRandomValues`, or from `Math.random` where there is no Web Crypto.
-pub(crate) fn random_seed() -> [u8; 32] {
+pub fn random_seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
     let bytes = Uint8Array::new_with_length(32);
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap_or(JsValue::UNDEFINED);
@@ -47,7 +47,7 @@ pub(crate) fn random_seed() -> [u8; 32] {
 }
 
 /// The page's URL, for resolving a relative endpoint; `None` in Node and workers without one.
-pub(crate) fn location_href() -> Option<String> {
+pub fn location_href() -> Option<String> {
     let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
     if location.is_undefined() || location.is_null() {
         return None;
@@ -56,7 +56,7 @@ pub(crate) fn location_href() -> Option<String> {
 }
 
 /// A thrown JS value as text: its `message` if it has one, else the value itself.
-pub(crate) fn describe(error: &JsValue) -> String {
+pub fn describe(error: &JsValue) -> String {
     Reflect::get(error, &"message".into())
         .ok()
         .and_then(|m| m.as_string())
@@ -65,7 +65,7 @@ pub(crate) fn describe(error: &JsValue) -> String {
 }
 
 /// Reports what cannot be reported anywhere else (an `onError` callback that throws).
-pub(crate) fn report_to_console(message: &str, error: &JsValue) {
+pub fn report_to_console(message: &str, error: &JsValue) {
     console_error(message, error);
 }
 
@@ -78,7 +78,7 @@ thread_local! {
 /// A JS string as a Rust `String`, encoded by the host's `TextEncoder.encodeInto` straight into wasm memory.
 /// wasm-bindgen's own conversion copies ASCII one character at a time in JS, which dominated the cost of a
 /// large frame.
-pub(crate) fn string_from_js(text: &JsString) -> String {
+pub fn string_from_js(text: &JsString) -> String {
     // UTF-16 to UTF-8 takes at most 3 bytes per code unit.
     let capacity = text.length() as usize * 3;
     let mut bytes: Vec<u8> = Vec::with_capacity(capacity);

@@ -4,7 +4,7 @@
 //! from the socket to its subscriber as the bytes the server sent.
 //!
 //! ```
-//! use pondsocket_wasm::proto::wire::{parse_frame, Body};
+//! use pondsocket_proto::wire::{parse_frame, Body};
 //! let frame = r#"{"action":"BROADCAST","event":"hi","channelName":"/a","requestId":"r1","payload":{"n":1}}"#;
 //! let message = parse_frame(frame).next().unwrap().unwrap();
 //! assert_eq!(message.event, "hi");
@@ -62,7 +62,7 @@ impl JsonObject {
 
     /// Wraps JSON text a JSON serializer wrote (so valid by construction), if it is an object.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the JS API's JSON.stringify
-    pub(crate) fn from_serialized(text: String) -> Option<Self> {
+    pub fn from_serialized(text: String) -> Option<Self> {
         text.starts_with('{').then(|| JsonObject(text.into_boxed_str()))
     }
 

@@ -4,7 +4,7 @@
 //! params are added to the query string, replacing a parameter of the same name and keeping the others.
 //!
 //! ```
-//! use pondsocket_wasm::proto::url::resolve_endpoint;
+//! use pondsocket_proto::url::resolve_endpoint;
 //! let url = resolve_endpoint("/socket?v=2", &[("token", "a b")], Some("https://example.com/app/")).unwrap();
 //! assert_eq!(url, "wss://example.com/socket?v=2&token=a%20b");
 //! ```

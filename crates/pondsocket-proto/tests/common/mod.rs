@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use pondsocket_wasm::proto::{
+use pondsocket_proto::{
     ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, JsonObject, Options, Output,
     RequestHandle, SocketId,
 };

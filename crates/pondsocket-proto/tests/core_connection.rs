@@ -3,7 +3,7 @@
 mod common;
 
 use common::Harness;
-use pondsocket_wasm::proto::{ConnectionState, Error, Event, Options};
+use pondsocket_proto::{ConnectionState, Error, Event, Options};
 use serde_json::json;
 
 use ConnectionState::{Connected, Connecting, Disconnected};

@@ -9,10 +9,10 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use super::platform::describe;
 use super::runtime::{self, Shared};
-use crate::proto::SocketId;
+use pondsocket_proto::SocketId;
 
-pub(crate) struct SocketDriver {
-    pub(crate) id: SocketId,
+pub struct SocketDriver {
+    pub id: SocketId,
     ws: WebSocket,
     // The closures live exactly as long as the socket can call them: Drop detaches them first. `Fn`, not `FnMut`:
     // a scripted socket may call one from inside another (a message delivered from inside send()).
@@ -27,12 +27,7 @@ impl SocketDriver {
     ///
     /// # Errors
     /// The message of what the constructor threw, or why there is no constructor.
-    pub(crate) fn open(
-        shared: &Rc<Shared>,
-        id: SocketId,
-        url: &str,
-        constructor: Option<&Function>,
-    ) -> Result<Self, String> {
+    pub fn open(shared: &Rc<Shared>, id: SocketId, url: &str, constructor: Option<&Function>) -> Result<Self, String> {
         let constructor = match constructor {
             Some(constructor) => constructor.clone(),
             None => Reflect::get(&js_sys::global(), &"WebSocket".into())
@@ -88,12 +83,12 @@ impl SocketDriver {
     }
 
     /// A handle that sends on this socket, to be used once the runtime's borrow is released.
-    pub(crate) fn sender(&self) -> Sender {
+    pub fn sender(&self) -> Sender {
         Sender(self.ws.clone())
     }
 
     /// Closes the socket; its handlers are detached first, so its close event is never reported.
-    pub(crate) fn close(self, code: u16, reason: &str) {
+    pub fn close(self, code: u16, reason: &str) {
         self.detach();
         let _ = self.ws.close_with_code_and_reason(code, reason);
     }
@@ -107,14 +102,14 @@ impl SocketDriver {
 }
 
 /// Sends text frames on one socket.
-pub(crate) struct Sender(WebSocket);
+pub struct Sender(WebSocket);
 
 impl Sender {
     /// Sends a text frame.
     ///
     /// # Errors
     /// What `send` threw (a socket that is not open).
-    pub(crate) fn send(&self, frame: &str) -> Result<(), String> {
+    pub fn send(&self, frame: &str) -> Result<(), String> {
         self.0.send_with_str(frame).map_err(|e| describe(&e))
     }
 }

@@ -4,7 +4,7 @@
 //! Asking for `action`, `event`, `channelName` and `requestId` one by one would take a dozen calls across the
 //! boundary per message, and handing them over as a string a malloc and a copy loop more. Fields that are not all
 //! ASCII, or too long for the buffer, come as one packed string instead. The layout, either way, is what
-//! [`unpack_envelope`](crate::proto::wire::unpack_envelope) reads.
+//! [`unpack_envelope`](pondsocket_proto::wire::unpack_envelope) reads.
 
 use std::cell::UnsafeCell;
 
@@ -73,7 +73,7 @@ extern "C" {
     fn take_packed() -> String;
     /// The payload of the frame [`read`] last accepted, once.
     #[wasm_bindgen(js_name = takePayload)]
-    pub(crate) fn take_payload() -> JsValue;
+    pub fn take_payload() -> JsValue;
 }
 
 const SCRATCH_BYTES: usize = 512;
@@ -91,7 +91,7 @@ thread_local! {
 
 /// Parses the frame `data` in JS and calls `route` with its packed routing fields; `None` if it is not one JSON
 /// object with string fields and an object payload (the text path reports what is wrong with it).
-pub(crate) fn read<T>(data: &JsValue, route: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+pub fn read<T>(data: &JsValue, route: impl FnOnce(&str) -> Option<T>) -> Option<T> {
     SCRATCH.with(|scratch| match parse_envelope(data) {
         -1 => None,
         -2 => route(&take_packed()),

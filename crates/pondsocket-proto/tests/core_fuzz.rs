@@ -6,7 +6,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 
 use common::{obj, Harness};
-use pondsocket_wasm::proto::{ChannelEvent, ChannelId, ChannelState, Event, Options, RequestHandle};
+use pondsocket_proto::{ChannelEvent, ChannelId, ChannelState, Event, Options, RequestHandle};
 use serde_json::json;
 
 /// A small deterministic generator, so a failing seed can be replayed.
@@ -235,5 +235,5 @@ fn arbitrary_bytes_never_panic() {
         h.core.handle_frame(socket, &frame, h.now);
         h.pump();
     }
-    assert_eq!(h.core.state(), pondsocket_wasm::proto::ConnectionState::Connected);
+    assert_eq!(h.core.state(), pondsocket_proto::ConnectionState::Connected);
 }

@@ -18,47 +18,47 @@ use super::payload::Delivered;
 use super::platform::{self, describe, now};
 use super::socket::SocketDriver;
 use super::timer::WakeTimer;
-use crate::proto::map::Map;
-use crate::proto::memory::shrink_map;
-use crate::proto::wire::{payload_is_read, unpack_envelope, Body, ServerMessage};
-use crate::proto::{
+use pondsocket_proto::map::Map;
+use pondsocket_proto::memory::shrink_map;
+use pondsocket_proto::wire::{payload_is_read, unpack_envelope, Body, ServerMessage};
+use pondsocket_proto::{
     ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, HostPayload,
     JsonObject, Output, Payload, PresenceKind, RequestHandle, SocketId,
 };
 
-pub(crate) type StateListener = dyn Fn(ConnectionState);
-pub(crate) type ErrorListener = dyn Fn(&Error);
-pub(crate) type ReconnectListener = dyn Fn(u32, u64);
-pub(crate) type MessageListener = dyn Fn(&str, Delivered<'_>);
-pub(crate) type EventListener = dyn Fn(Delivered<'_>);
-pub(crate) type PresenceListener = dyn Fn(PresenceKind, &JsonObject, &Rc<[JsonObject]>);
-pub(crate) type ChannelStateListener = dyn Fn(ChannelState);
-pub(crate) type ChannelErrorListener = dyn Fn(&ChannelError);
-pub(crate) type ResponseCallback = Box<dyn FnOnce(Result<Delivered<'_>, Error>)>;
+pub type StateListener = dyn Fn(ConnectionState);
+pub type ErrorListener = dyn Fn(&Error);
+pub type ReconnectListener = dyn Fn(u32, u64);
+pub type MessageListener = dyn Fn(&str, Delivered<'_>);
+pub type EventListener = dyn Fn(Delivered<'_>);
+pub type PresenceListener = dyn Fn(PresenceKind, &JsonObject, &Rc<[JsonObject]>);
+pub type ChannelStateListener = dyn Fn(ChannelState);
+pub type ChannelErrorListener = dyn Fn(&ChannelError);
+pub type ResponseCallback = Box<dyn FnOnce(Result<Delivered<'_>, Error>)>;
 
 #[derive(Default)]
-pub(crate) struct ChannelListeners {
-    pub(crate) message: Listeners<MessageListener>,
-    pub(crate) by_event: Map<String, Listeners<EventListener>>,
-    pub(crate) presence: Listeners<PresenceListener>,
-    pub(crate) state: Listeners<ChannelStateListener>,
-    pub(crate) error: Listeners<ChannelErrorListener>,
+pub struct ChannelListeners {
+    pub message: Listeners<MessageListener>,
+    pub by_event: Map<String, Listeners<EventListener>>,
+    pub presence: Listeners<PresenceListener>,
+    pub state: Listeners<ChannelStateListener>,
+    pub error: Listeners<ChannelErrorListener>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) core: ClientCore,
+pub struct Inner {
+    pub core: ClientCore,
     socket: Option<SocketDriver>,
-    pub(crate) timer: WakeTimer,
+    pub timer: WakeTimer,
     websocket_constructor: Option<Function>,
-    pub(crate) state_listeners: Listeners<StateListener>,
-    pub(crate) error_listeners: Listeners<ErrorListener>,
-    pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
-    pub(crate) channels: Map<ChannelId, ChannelListeners>,
-    pub(crate) requests: Map<RequestHandle, ResponseCallback>,
+    pub state_listeners: Listeners<StateListener>,
+    pub error_listeners: Listeners<ErrorListener>,
+    pub reconnect_listeners: Listeners<ReconnectListener>,
+    pub channels: Map<ChannelId, ChannelListeners>,
+    pub requests: Map<RequestHandle, ResponseCallback>,
 }
 
-pub(crate) struct Shared {
-    pub(crate) inner: RefCell<Inner>,
+pub struct Shared {
+    pub inner: RefCell<Inner>,
     draining: Cell<bool>,
     /// Channel handles dropped while the runtime was borrowed; released at the next drain.
     deferred_releases: RefCell<Vec<ChannelId>>,
@@ -71,7 +71,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(core: ClientCore, websocket_constructor: Option<Function>, js_payloads: bool) -> Rc<Self> {
+    pub fn new(core: ClientCore, websocket_constructor: Option<Function>, js_payloads: bool) -> Rc<Self> {
         Rc::new_cyclic(|weak| Shared {
             inner: RefCell::new(Inner {
                 core,
@@ -92,14 +92,14 @@ impl Shared {
     }
 
     /// Runs `input` on the core, then carries out what it asked for.
-    pub(crate) fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore, u64) -> T) -> T {
+    pub fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore, u64) -> T) -> T {
         let result = input(&mut self.inner.borrow_mut().core, now());
         drain(self);
         result
     }
 
     /// Drops one handle on a channel, now or, if the runtime is borrowed, at the next drain.
-    pub(crate) fn release_channel(self: &Rc<Self>, id: ChannelId) {
+    pub fn release_channel(self: &Rc<Self>, id: ChannelId) {
         if self.inner.try_borrow_mut().is_err() {
             self.deferred_releases.borrow_mut().push(id);
             return;
@@ -169,7 +169,7 @@ impl Shared {
     }
 
     /// Tells the client's `onError` subscribers.
-    pub(crate) fn report(&self, error: &Error) {
+    pub fn report(&self, error: &Error) {
         let listeners = self.inner.borrow().error_listeners.snapshot();
         for (_, listener) in listeners.iter() {
             listener(error);
@@ -178,7 +178,7 @@ impl Shared {
 }
 
 /// Carries out the core's outputs until there are none, then re-arms the timer.
-pub(crate) fn drain(shared: &Rc<Shared>) {
+pub fn drain(shared: &Rc<Shared>) {
     if shared.draining.replace(true) {
         return;
     }
@@ -252,11 +252,11 @@ fn rearm_timer(shared: &Rc<Shared>) {
     drop(released);
 }
 
-pub(crate) fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {
+pub fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {
     shared.with_core(|core, now| core.handle_socket_open(socket, now));
 }
 
-pub(crate) fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValue) {
+pub fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValue) {
     if shared.js_payloads && shared.route_parsed(socket, &data) {
         return drain(shared);
     }
@@ -268,13 +268,13 @@ pub(crate) fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValu
     shared.with_core(|core, now| core.handle_frame(socket, &text, now));
 }
 
-pub(crate) fn socket_closed(shared: &Rc<Shared>, socket: SocketId, code: u16, reason: &str) {
+pub fn socket_closed(shared: &Rc<Shared>, socket: SocketId, code: u16, reason: &str) {
     let driver = take_socket(shared, socket);
     shared.with_core(|core, now| core.handle_socket_close(socket, now, code, reason));
     drop(driver);
 }
 
-pub(crate) fn socket_error(shared: &Rc<Shared>, socket: SocketId, message: &str) {
+pub fn socket_error(shared: &Rc<Shared>, socket: SocketId, message: &str) {
     shared.with_core(|core, now| core.handle_socket_error(socket, now, message));
 }
 
@@ -373,6 +373,6 @@ fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
 }
 
 /// A thrown value from a JS callback, as the client's error.
-pub(crate) fn callback_error(error: &JsValue) -> Error {
+pub fn callback_error(error: &JsValue) -> Error {
     Error::Callback(describe(error))
 }
