@@ -247,6 +247,12 @@ function findings() {
   return existsSync(file) ? `${readFileSync(file, 'utf8').trim()}\n\n` : '';
 }
 
+/** The "Size" section, written by scripts/size.sh --markdown into bench/SIZE.md, kept when this file is rewritten. */
+function sizeSection() {
+  const file = new URL('./SIZE.md', import.meta.url);
+  return existsSync(file) ? `${readFileSync(file, 'utf8').trim()}\n\n` : '';
+}
+
 export function renderMarkdown(report) {
   const { info } = report;
   const p = info.params;
@@ -286,7 +292,7 @@ ${bytes(s.wasm.gzip)} + ${bytes(s.glue.gzip)} gzipped), and with all of its JS (
 ${bytes(s.oursMin.raw)} → ${bytes(s.oursMin.gzip)} gzipped beside the wasm; the peer is its package entry bundled for the browser and minified
 by esbuild: ${bytes(s.peerMin.raw)} → ${bytes(s.peerMin.gzip)} gzipped.
 
-${findings()}## What this measures
+${sizeSection()}${findings()}## What this measures
 
 - **Clients.** *ours*: the built \`pkg/\` (browser: \`pkg/index.js\`; Node: \`pkg/node/index.cjs\` on Node's global
   \`WebSocket\`). *peer*: \`@eleven-am/pondsocket-client\` as shipped — in the browser its package entry bundled by esbuild

@@ -31,19 +31,11 @@ for arg in "$@"; do
   esac
 done
 
-# Tools: Chromium + playwright-core + ws (scripts/setup.sh, idempotent), and the benchmark's own pinned npm packages.
+# Tools: Chromium + playwright-core + ws (scripts/setup.sh, idempotent).
 scripts/setup.sh --browser
-deps=target/bench-deps
-PEER_VERSION=0.0.32
-ESBUILD_VERSION=0.28.2
-installed() { node -p "try { require('./$deps/node_modules/$1/package.json').version } catch { '' }"; }
-if [ "$(installed @eleven-am/pondsocket-client)" != "$PEER_VERSION" ] || [ "$(installed esbuild)" != "$ESBUILD_VERSION" ]; then
-  log "npm install @eleven-am/pondsocket-client@$PEER_VERSION esbuild@$ESBUILD_VERSION into $deps"
-  mkdir -p "$deps"
-  [ -f "$deps/package.json" ] || echo '{ "name": "pondsocket-wasm-bench-deps", "private": true }' > "$deps/package.json"
-  npm install --prefix "$deps" --no-audit --no-fund --silent --save-exact \
-    "@eleven-am/pondsocket-client@$PEER_VERSION" "esbuild@$ESBUILD_VERSION" >/dev/null
-fi
+# The benchmark's own pinned npm packages (the peer client, esbuild) in target/bench-deps.
+source scripts/lib/bench-deps.sh
+install_bench_deps
 
 pkg_complete() { [ -f pkg/package.json ] && [ -f pkg/index.js ] && [ -f pkg/web/pondsocket_wasm_bg.wasm ] && [ -f pkg/node/index.cjs ]; }
 # Someone else's scripts/build-pkg.sh empties pkg/ while it runs: wait for it rather than start a second one.

@@ -2,7 +2,7 @@
 # Installs every tool the build, tests and demo need, skipping what is already there.
 # Idempotent: safe to run on every invocation of scripts/test.sh and scripts/demo.sh.
 #   scripts/setup.sh            native tools only (cargo test)
-#   scripts/setup.sh --wasm     + wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt
+#   scripts/setup.sh --wasm     + wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt, esbuild
 #   scripts/setup.sh --browser  + the above, Chromium, chromedriver and playwright-core
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ done
 
 log() { echo "[setup] $*" >&2; }
 source scripts/lib/env.sh
+source scripts/lib/bench-deps.sh   # ESBUILD_VERSION
 
 # npm packages the tools need, pinned, in a folder of their own outside the repository.
 npm_tool() {
@@ -59,6 +60,8 @@ if [ $want_wasm -eq 1 ]; then
   npm_tool binaryen 132.0.0
   npm_tool typescript 5.9.3
   npm_tool ws 8.23.0
+  # Bundles and minifies pkg/'s browser entry for scripts/size.sh, the version scripts/bench.sh measures with.
+  npm_tool esbuild "$ESBUILD_VERSION"
 fi
 
 if [ $want_browser -eq 1 ]; then

@@ -4,9 +4,10 @@
 #   1. native: the protocol core (cargo test)
 #   2. support: the test server's supervisor (kills and restarts it for the fault tests) works
 #   3. package: scripts/build-pkg.sh builds pkg/ (the npm package)
-#   4. node: the packed tarball installed in an empty folder, against the server (node:test)
-#   5. demo: scripts/demo.sh --check and the demo page's Playwright test (scripts/test-demo.sh)
-#   6. browser: wasm-bindgen-test in headless Chromium against the server, and the hostile and fault suite
+#   4. size: scripts/size.sh, the browser entry bundled, minified and gzipped against bench/size-budget.txt
+#   5. node: the packed tarball installed in an empty folder, against the server (node:test)
+#   6. demo: scripts/demo.sh --check and the demo page's Playwright test (scripts/test-demo.sh)
+#   7. browser: wasm-bindgen-test in headless Chromium against the server, and the hostile and fault suite
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,7 @@ stage native bash -c 'cargo test --locked --workspace --all-targets && cargo tes
 stage support bash -c 'source scripts/lib/env.sh && source scripts/lib/servers.sh && build_test_server &&
   node --experimental-websocket --test --test-force-exit tests/support/supervisor.test.mjs'
 stage package scripts/build-pkg.sh
+stage size scripts/size.sh
 stage node scripts/test-node.sh
 stage demo scripts/test-demo.sh
 if [ -x scripts/test-browser.sh ]; then stage browser scripts/test-browser.sh; fi
