@@ -295,11 +295,14 @@ function git(...args) {
 
 function provenance() {
   const commit = git('rev-parse', '--short=10', 'HEAD') || 'unknown (not a git checkout)';
+  // the last commit that changed what the package is built from, when that is not HEAD itself
+  const sourcesCommit = git('log', '-1', '--format=%h', '--abbrev=10', '--', 'src', 'crates', 'Cargo.toml', 'Cargo.lock',
+    'pkg-template', '.cargo');
   const changed = git('status', '--porcelain', '--', 'src', 'crates', 'Cargo.toml', 'Cargo.lock', 'pkg-template', '.cargo');
   const built = statSync(WASM).mtime;
   const sources = ['src', 'crates', 'Cargo.toml', 'Cargo.lock', 'pkg-template', '.cargo'].filter((p) => existsSync(join(ROOT, p)));
   const stale = execFileSync('find', [...sources, '-newer', WASM, '-print', '-quit'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  return { commit, dirty: changed ? changed.split('\n').length : 0, built: built.toISOString(), stale };
+  return { commit, sourcesCommit, dirty: changed ? changed.split('\n').length : 0, built: built.toISOString(), stale };
 }
 
 function topFunctionsText(parts) {
@@ -330,7 +333,7 @@ function renderMarkdown(s, peer, parts, prov, budget) {
     `${((f.bytes / parts.codeBytes) * 100).toFixed(1)} %`, `\`${f.name.replace(/\|/g, '\\|')}\``]);
   return `## Size
 
-Written by \`scripts/size.sh --markdown\` (do not edit by hand; run it again) from commit ${prov.commit}${prov.dirty ? ` with ${prov.dirty} uncommitted change(s) to the Rust sources or pkg-template/` : ''}. These
+Written by \`scripts/size.sh --markdown\` (do not edit by hand; run it again) from commit ${prov.commit}${prov.sourcesCommit && !prov.commit.startsWith(prov.sourcesCommit) ? ` (the package's sources as of ${prov.sourcesCommit})` : ''}${prov.dirty ? ` with ${prov.dirty} uncommitted change(s) to the Rust sources or pkg-template/` : ''}. These
 figures are that commit's and will be rewritten as the size work lands. \`scripts/size.sh\` (a stage of
 \`scripts/test.sh\`) fails when the total below, gzipped, is above the budget in \`bench/size-budget.txt\`:
 ${n(budget)} bytes (the issue's ceiling is 35 KB). What a page loads from the package's browser entry: \`pkg/index.js\`
