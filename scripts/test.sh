@@ -2,12 +2,14 @@
 # Runs every test of the project, installing what they need first (scripts/setup.sh) and starting the bundled
 # PondSocket server for the suites that talk to it. Exits non-zero if any suite failed.
 #   1. native: the protocol core (cargo test)
-#   2. support: the test server's supervisor (kills and restarts it for the fault tests) works
-#   3. package: scripts/build-pkg.sh builds pkg/ (the npm package)
-#   4. size: scripts/size.sh, the browser entry bundled, minified and gzipped against bench/size-budget.txt
-#   5. node: the packed tarball installed in an empty folder, against the server (node:test)
-#   6. demo: scripts/demo.sh --check and the demo page's Playwright test (scripts/test-demo.sh)
-#   7. browser: wasm-bindgen-test in headless Chromium against the server, and the hostile and fault suite
+#   2. rust-app: scripts/test-rust-app.sh, a Rust app on pondsocket-web (tests/rust-app) builds for wasm32 with its
+#      own #[global_allocator] and exports its own function and none of the npm package's
+#   3. support: the test server's supervisor (kills and restarts it for the fault tests) works
+#   4. package: scripts/build-pkg.sh builds pkg/ (the npm package)
+#   5. size: scripts/size.sh, the browser entry bundled, minified and gzipped against bench/size-budget.txt
+#   6. node: the packed tarball installed in an empty folder, against the server (node:test)
+#   7. demo: scripts/demo.sh --check and the demo page's Playwright test (scripts/test-demo.sh)
+#   8. browser: wasm-bindgen-test in headless Chromium against the server, and the hostile and fault suite
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,7 @@ stage() {
 
 stage setup scripts/setup.sh --browser
 stage native bash -c 'cargo test --locked --workspace --all-targets && cargo test --locked --workspace --doc'
+stage rust-app scripts/test-rust-app.sh
 stage support bash -c 'source scripts/lib/env.sh && source scripts/lib/servers.sh && build_test_server &&
   node --experimental-websocket --test --test-force-exit tests/support/supervisor.test.mjs'
 stage package scripts/build-pkg.sh
