@@ -71,16 +71,19 @@ fn without(base: &Value, field: &str) -> Value {
     message
 }
 
+/// A message nested `levels` deep: odd, not malformed. Every host's parser takes it (JSON.parse, and serde_json,
+/// which skips the payload without recursing), without a panic or a stack overflow.
+fn deep(channel_name: &str, levels: usize) -> Value {
+    text(json!(format!(
+        r#"{{"action":"BROADCAST","event":"deep","channelName":"{channel_name}","payload":{{"a":{}1{}}}}}"#,
+        "[".repeat(levels),
+        "]".repeat(levels)
+    )))
+}
+
 /// The bad frames of the Node test, each one text frame that must be reported once.
 fn malformed(channel_name: &str) -> Vec<Value> {
     let base = good(channel_name, 0);
-    let deep = |levels: usize| {
-        format!(
-            r#"{{"action":"BROADCAST","event":"e","channelName":"{channel_name}","payload":{{"a":{}1{}}}}}"#,
-            "[".repeat(levels),
-            "]".repeat(levels)
-        )
-    };
     let presence =
         |event: &str, payload: Value| with(&base, json!({"action": "PRESENCE", "event": event, "payload": payload}));
     vec![
@@ -108,8 +111,6 @@ fn malformed(channel_name: &str) -> Vec<Value> {
         presence("JOIN", json!({"presence": [1], "changed": {}})),
         presence("JOIN", json!({"presence": []})),
         presence("ENTER", json!({"presence": [], "changed": {}})),
-        json!(deep(20_000)),
-        json!(deep(200)),
     ]
     .into_iter()
     .map(text)
@@ -145,7 +146,7 @@ async fn every_malformed_frame_is_reported_once_and_the_client_keeps_working() -
     let (client, channel) = session(quick_options()).await?;
     let name = channel.name();
     let bad = malformed(&name);
-    ensure!(bad.len() >= 25, "{} bad frames", bad.len());
+    ensure!(bad.len() >= 23, "{} bad frames", bad.len());
     let mixed = [good(&name, 1).to_string(), "garbage".to_owned(), good(&name, 2).to_string()].join("\n");
     let mut frames = bad.clone();
     frames.extend([
@@ -154,6 +155,8 @@ async fn every_malformed_frame_is_reported_once_and_the_client_keeps_working() -
         json!({"binary": "AAEC/w=="}), // [0, 1, 2, 255]
         // One frame, several objects, a bad one among good ones.
         json!({ "text": mixed }),
+        deep(&name, 20_000),
+        deep(&name, 200),
     ]);
     let done = raw(&channel, frames.clone()).await??;
     ensure_eq!(val(&done), json!({"sent": frames.len()}), "the server's count of frames sent");
@@ -168,7 +171,6 @@ async fn every_malformed_frame_is_reported_once_and_the_client_keeps_working() -
     }
     let kind_seen =
         |kind: FrameErrorKind| malformed_errors.iter().any(|e| matches!(e, Error::MalformedFrame(f) if f.kind == kind));
-    ensure!(kind_seen(FrameErrorKind::TooDeep), "no `nested too deeply`:\n{}", shown());
     ensure!(kind_seen(FrameErrorKind::Binary), "no `binary frame`:\n{}", shown());
     ensure!(kind_seen(FrameErrorKind::Empty), "no `empty frame`:\n{}", shown());
     ensure!(
@@ -185,7 +187,9 @@ async fn every_malformed_frame_is_reported_once_and_the_client_keeps_working() -
         .map(|(_, p)| p["n"].clone())
         .collect();
     ensure_eq!(received, vec![json!(1), json!(2)], "the good objects of the mixed frame are delivered");
-    ensure_eq!(channel.messages.len(), 2, "nothing else was delivered: {:?}", channel.messages.items());
+    let deep_ones = channel.messages.items().into_iter().filter(|(event, _)| event == "deep").count();
+    ensure_eq!(deep_ones, 2, "the deeply nested messages are delivered");
+    ensure_eq!(channel.messages.len(), 4, "nothing else was delivered: {:?}", channel.messages.items());
 
     ensure_eq!(client.state(), ConnectionState::Connected, "still connected");
     ensure_eq!(channel.state(), ChannelState::Joined, "still joined");

@@ -1,19 +1,13 @@
-//! Between JS values and the client's Rust types: argument checks, options, payloads, and errors as JS objects.
-
-use std::cell::RefCell;
+//! Between JS values and the client's Rust types: argument checks, options and payloads. Messages are put together
+//! by concatenation: `core::fmt` stays out of the wasm.
 
 use js_sys::{Array, Function, Object, Reflect, JSON};
+use pondsocket_proto::{Options, MAX_DURATION_MS};
+use pondsocket_web::host::{describe, string_from_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use pondsocket_proto::map::Map;
-use pondsocket_proto::{ChannelError, Error, JsonObject, Options, MAX_DURATION_MS};
-use pondsocket_web::describe;
-use pondsocket_web::payload::serialize;
-
-pub(super) fn type_error(message: &str) -> JsValue {
-    js_sys::TypeError::new(message).into()
-}
+use super::errors::type_error;
 
 fn type_name(value: &JsValue) -> String {
     if value.is_null() {
@@ -25,15 +19,16 @@ fn type_name(value: &JsValue) -> String {
     }
 }
 
+fn must_be(name: &str, what: &str, value: &JsValue) -> JsValue {
+    type_error(&["`", name, "` must be ", what, ", got ", &type_name(value)].concat())
+}
+
 pub(super) fn string_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
-    value.as_string().ok_or_else(|| type_error(&format!("`{name}` must be a string, got {}", type_name(value))))
+    value.as_string().ok_or_else(|| must_be(name, "a string", value))
 }
 
 pub(super) fn function_arg(value: &JsValue, name: &str) -> Result<Function, JsValue> {
-    value
-        .dyn_ref::<Function>()
-        .cloned()
-        .ok_or_else(|| type_error(&format!("`{name}` must be a function, got {}", type_name(value))))
+    value.dyn_ref::<Function>().cloned().ok_or_else(|| must_be(name, "a function", value))
 }
 
 fn is_plain_object(value: &JsValue) -> bool {
@@ -41,19 +36,23 @@ fn is_plain_object(value: &JsValue) -> bool {
 }
 
 /// A payload or params object as JSON text; `undefined` and `null` are `{}`.
-pub(super) fn object_arg(value: &JsValue, name: &str) -> Result<JsonObject, JsValue> {
+pub(super) fn object_arg(value: &JsValue, name: &str) -> Result<String, JsValue> {
     if value.is_undefined() || value.is_null() {
-        return Ok(JsonObject::empty());
+        return Ok("{}".into());
     }
     if !is_plain_object(value) {
-        return Err(type_error(&format!("`{name}` must be an object, got {}", type_name(value))));
+        return Err(must_be(name, "an object", value));
     }
-    serialize(value)
-        .map_err(|e| type_error(&format!("`{name}` cannot be serialized to JSON: {}", describe(&e))))?
-        .ok_or_else(|| type_error(&format!("`{name}` does not serialize to a JSON object")))
+    let text = JSON::stringify(value)
+        .map_err(|e| type_error(&["`", name, "` cannot be serialized to JSON: ", &describe(&e)].concat()))?;
+    // JSON.stringify writes valid JSON (lone surrogates escaped): only its type is left to check, since a `toJSON`
+    // method may have turned the object into something else.
+    let text = string_from_js(&text);
+    if !text.starts_with('{') {
+        return Err(type_error(&["`", name, "` does not serialize to a JSON object"].concat()));
+    }
+    Ok(text)
 }
-
-pub(super) use pondsocket_web::payload::json_to_js as to_js;
 
 /// A new plain object with these properties.
 pub(super) fn object(properties: &[(&str, JsValue)]) -> JsValue {
@@ -71,7 +70,7 @@ pub(super) fn query_params(value: &JsValue) -> Result<Vec<(String, String)>, JsV
         return Ok(Vec::new());
     }
     if !is_plain_object(value) {
-        return Err(type_error(&format!("`params` must be an object, got {}", type_name(value))));
+        return Err(must_be("params", "an object", value));
     }
     let mut pairs = Vec::new();
     for entry in Object::entries(value.unchecked_ref()).iter() {
@@ -84,7 +83,7 @@ pub(super) fn query_params(value: &JsValue) -> Result<Vec<(String, String)>, JsV
             text
         } else if is_plain_object(&item) || Array::is_array(&item) {
             let json = JSON::stringify(&item)
-                .map_err(|e| type_error(&format!("`params.{key}` cannot be serialized: {}", describe(&e))))?;
+                .map_err(|e| type_error(&["`params.", &key, "` cannot be serialized: ", &describe(&e)].concat()))?;
             json.as_string().unwrap_or_default()
         } else {
             js_sys::JsString::from(item).into()
@@ -94,15 +93,19 @@ pub(super) fn query_params(value: &JsValue) -> Result<Vec<(String, String)>, JsV
     Ok(pairs)
 }
 
+/// A number as JS writes it.
+fn number_text(n: f64) -> String {
+    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
+}
+
 /// A duration option or argument in milliseconds: a positive finite number, rounded up to whole milliseconds.
 fn duration(value: &JsValue, name: &str) -> Result<u64, JsValue> {
     let Some(ms) = value.as_f64() else {
-        return Err(type_error(&format!("`{name}` must be a number of milliseconds, got {}", type_name(value))));
+        return Err(must_be(name, "a number of milliseconds", value));
     };
     if !ms.is_finite() || ms <= 0.0 || ms > MAX_DURATION_MS as f64 {
-        // JS formats the number: Rust's float formatting would cost the wasm more than 10 KB.
-        let got = js_sys::Number::from(ms).to_string_with_radix(10).map(String::from).unwrap_or_default();
-        return Err(type_error(&format!("`{name}` must be between 1 and {MAX_DURATION_MS} milliseconds, got {got}")));
+        let range = ["between 1 and ", &number_text(MAX_DURATION_MS as f64), " milliseconds"].concat();
+        return Err(type_error(&["`", name, "` must be ", &range, ", got ", &number_text(ms)].concat()));
     }
     Ok(ms.ceil() as u64)
 }
@@ -117,7 +120,11 @@ pub(super) fn optional_timeout(value: &JsValue) -> Result<Option<u64>, JsValue> 
 fn whole_number(value: &JsValue, name: &str, min: i32) -> Result<f64, JsValue> {
     match value.as_f64() {
         Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(u32::MAX) => Ok(n),
-        _ => Err(type_error(&format!("`{name}` must be a whole number from {min}, got {value:?}"))),
+        _ => {
+            let shown = value.as_f64().map_or_else(|| type_name(value), number_text);
+            let what = ["a whole number from ", &number_text(f64::from(min))].concat();
+            Err(type_error(&["`", name, "` must be ", &what, ", got ", &shown].concat()))
+        }
     }
 }
 
@@ -129,7 +136,7 @@ pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function
         return Ok((options, websocket));
     }
     if !is_plain_object(value) {
-        return Err(type_error(&format!("`options` must be an object, got {}", type_name(value))));
+        return Err(must_be("options", "an object", value));
     }
     for entry in Object::entries(value.unchecked_ref()).iter() {
         let entry: Array = entry.unchecked_into();
@@ -152,94 +159,17 @@ pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function
             "maxQueueSize" => options.max_queue_size = whole_number(&item, &key, 1)? as usize,
             "WebSocket" => websocket = Some(function_arg(&item, "options.WebSocket")?),
             other => {
-                return Err(type_error(&format!(
-                    "unknown option `{other}`; the options are connectionTimeout, baseReconnectDelay, \
-                     maxReconnectDelay, maxReconnectAttempts, pingInterval, maxQueueSize, responseTimeout, \
-                     joinTimeout and WebSocket"
-                )))
+                return Err(type_error(
+                    &[
+                        "unknown option `",
+                        other,
+                        "`; the options are connectionTimeout, baseReconnectDelay, maxReconnectDelay, \
+                         maxReconnectAttempts, pingInterval, maxQueueSize, responseTimeout, joinTimeout and WebSocket",
+                    ]
+                    .concat(),
+                ))
             }
         }
     }
-    options.validate().map_err(|e| js_error(&e))?;
     Ok((options, websocket))
-}
-
-thread_local! {
-    /// The package's error classes by name, registered by its entry module so that `instanceof` works.
-    static ERROR_CLASSES: RefCell<Map<String, Function>> = RefCell::new(Map::default());
-}
-
-/// Registers the package's error classes (`{ ResponseTimeoutError, ... }`); called once by the entry module.
-#[wasm_bindgen(js_name = __registerErrorClasses, skip_typescript)]
-pub fn register_error_classes(classes: JsValue) {
-    if !classes.is_object() {
-        return;
-    }
-    for entry in Object::entries(classes.unchecked_ref()).iter() {
-        let entry: Array = entry.unchecked_into();
-        if let (Some(name), Ok(class)) = (entry.get(0).as_string(), entry.get(1).dyn_into::<Function>()) {
-            ERROR_CLASSES.with(|classes| classes.borrow_mut().insert(name, class));
-        }
-    }
-}
-
-/// An error as the JS object users catch: a `TypeError` for bad arguments, else an instance of the package's
-/// class for it (`ResponseTimeoutError`, ...) with its details as properties.
-pub(super) fn js_error(error: &Error) -> JsValue {
-    let message = error.to_string();
-    let name = js_name(error);
-    if name == "TypeError" {
-        return type_error(&message);
-    }
-    let registered = ERROR_CLASSES.with(|classes| classes.borrow().get(name).cloned());
-    let object: JsValue = registered
-        .and_then(|class| Reflect::construct(&class, &Array::of1(&message.clone().into())).ok())
-        .unwrap_or_else(|| {
-            let plain = js_sys::Error::new(&message);
-            plain.set_name(name);
-            plain.into()
-        });
-    let details: Vec<(&str, JsValue)> = match error {
-        Error::ResponseTimeout { event, timeout_ms } => {
-            vec![("event", event.into()), ("timeoutMs", (*timeout_ms as f64).into())]
-        }
-        Error::RequestCancelled { event, reason } => {
-            vec![("event", event.into()), ("reason", reason.to_string().into())]
-        }
-        Error::ChannelUnavailable { channel, state } => {
-            vec![("channel", channel.into()), ("state", state.as_str().into())]
-        }
-        Error::Server { event, channel, payload } => {
-            vec![("event", event.into()), ("channel", channel.into()), ("payload", to_js(payload))]
-        }
-        Error::ConnectionClosed { code, reason } => vec![("code", (*code).into()), ("reason", reason.into())],
-        _ => Vec::new(),
-    };
-    for (key, value) in details {
-        let _ = Reflect::set(&object, &key.into(), &value);
-    }
-    object
-}
-
-/// `{ code, message, status }`, the JS client's shape for channel errors.
-pub(super) fn channel_error_to_js(error: &ChannelError) -> JsValue {
-    object(&[
-        ("code", error.code.as_str().into()),
-        ("message", error.message.as_str().into()),
-        ("status", error.status.into()),
-    ])
-}
-
-/// The name of the JS error class `error` becomes.
-fn js_name(error: &Error) -> &'static str {
-    match error {
-        Error::ResponseTimeout { .. } => "ResponseTimeoutError",
-        Error::InvalidOption { .. } | Error::InvalidArgument { .. } | Error::InvalidUrl(_) => "TypeError",
-        Error::RequestCancelled { .. } => "RequestCancelledError",
-        Error::ChannelUnavailable { .. } => "ChannelUnavailableError",
-        Error::MalformedFrame(_) => "MalformedFrameError",
-        Error::Server { .. } => "ServerError",
-        Error::Callback(_) => "CallbackError",
-        _ => "ConnectionError",
-    }
 }

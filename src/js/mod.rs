@@ -1,24 +1,26 @@
 //! The JS API: `PondClient` and `Channel`, the names and shapes of `@eleven-am/pondsocket-client`, as thin handles
-//! over the Rust [`crate::Client`]. Arguments are checked here and refused with a `TypeError` that names the problem;
+//! over the Rust web client (`pondsocket_web::Client`). Arguments are checked here and refused with a `TypeError` that names the problem;
 //! callbacks that throw are reported through the client's `onError` and do not stop delivery to the others.
 
+mod codec;
 mod convert;
+mod errors;
 
 use std::cell::Cell;
-use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Promise};
+use pondsocket_proto::{ChannelState, Error};
+use pondsocket_web::host::{describe, report_to_console};
+use pondsocket_web::{Subscription, WeakClient};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use convert::{
-    channel_error_to_js, function_arg, js_error, object_arg, optional_timeout, parse_options, query_params, string_arg,
-    to_js,
-};
-use pondsocket_proto::{ChannelState, Error};
-use pondsocket_web::payload::Delivered;
-use pondsocket_web::runtime::Shared;
-use pondsocket_web::{callback_error, report_to_console, Channel, Client, Subscription};
+use codec::{JsCodec, JsPayload};
+use convert::{function_arg, object_arg, optional_timeout, parse_options, query_params, string_arg};
+use errors::{channel_error_to_js, js_error};
+
+type Client = pondsocket_web::Client<JsCodec>;
+type Channel = pondsocket_web::Channel<JsCodec>;
 
 /// A connection to a PondSocket server.
 #[wasm_bindgen(js_name = PondClient)]
@@ -34,7 +36,7 @@ impl JsPondClient {
         let endpoint = string_arg(&endpoint, "endpoint")?;
         let params = query_params(&params)?;
         let (options, websocket) = parse_options(&options)?;
-        let client = Client::for_host(&endpoint, &params, options, websocket, true).map_err(|e| js_error(&e))?;
+        let client = Client::with_websocket(&endpoint, &params, options, websocket).map_err(|e| js_error(&e))?;
         Ok(JsPondClient { client })
     }
 
@@ -59,7 +61,7 @@ impl JsPondClient {
     pub fn create_channel(&self, name: JsValue, params: JsValue) -> Result<JsChannel, JsValue> {
         let name = string_arg(&name, "name")?;
         let params = object_arg(&params, "params")?;
-        let channel = self.client.create_channel(&name, &params).map_err(|e| js_error(&e))?;
+        let channel = self.client.create_channel_json(&name, params).map_err(|e| js_error(&e))?;
         Ok(JsChannel { channel })
     }
 
@@ -110,7 +112,7 @@ impl JsPondClient {
     }
 
     fn reporter(&self) -> Reporter {
-        Reporter(Rc::downgrade(self.client.shared()))
+        Reporter(self.client.downgrade())
     }
 }
 
@@ -135,7 +137,8 @@ impl JsChannel {
     /// Everyone present, as of the latest presence message.
     #[wasm_bindgen(getter)]
     pub fn presence(&self) -> Array {
-        self.channel.presence().iter().map(to_js).collect()
+        // A copy: the caller may change it, and callbacks were handed the list itself.
+        Array::from(&self.channel.presence().0)
     }
 
     /// `{ code, message, status }` for a DECLINED channel, else `null`.
@@ -164,7 +167,7 @@ impl JsChannel {
     pub fn send_message(&self, event: JsValue, payload: JsValue) -> Result<(), JsValue> {
         let event = string_arg(&event, "event")?;
         let payload = object_arg(&payload, "payload")?;
-        self.channel.send_message(&event, &payload).map_err(|e| js_error(&e))
+        self.channel.send_message_json(&event, &payload).map_err(|e| js_error(&e))
     }
 
     /// Resolves with the reply's payload; rejects with `ResponseTimeoutError`, or with the reason there is no reply.
@@ -178,8 +181,8 @@ impl JsChannel {
             Ok::<_, JsValue>((event, payload, timeout))
         })();
         let sent = request.and_then(|(event, payload, timeout)| {
-            let settle = Box::new(move |outcome: Result<Delivered<'_>, Error>| match outcome {
-                Ok(reply) => settle_promise(key, true, &reply.to_js()),
+            let settle = Box::new(move |outcome: Result<JsPayload, Error<JsPayload>>| match outcome {
+                Ok(reply) => settle_promise(key, true, &reply.0),
                 Err(error) => settle_promise(key, false, &js_error(&error)),
             });
             // Once registered, the callback is called exactly once: a pending request keeps the client alive
@@ -197,8 +200,8 @@ impl JsChannel {
     pub fn on_message(&self, callback: JsValue) -> Result<Function, JsValue> {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_delivered_message(move |event, payload| {
-            reporter.call(&callback, &[event.into(), payload.to_js()]);
+        Ok(unsubscriber(self.channel.on_message(move |event, payload| {
+            reporter.call(&callback, &[event.into(), payload.0.clone()]);
         })))
     }
 
@@ -208,8 +211,8 @@ impl JsChannel {
         let event = string_arg(&event, "event")?;
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_delivered_message_event(&event, move |payload| {
-            reporter.call(&callback, &[payload.to_js()]);
+        Ok(unsubscriber(self.channel.on_message_event(&event, move |payload| {
+            reporter.call(&callback, std::slice::from_ref(&payload.0));
         })))
     }
 
@@ -218,7 +221,9 @@ impl JsChannel {
     pub fn on_join(&self, callback: JsValue) -> Result<Function, JsValue> {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_join(move |changed| reporter.call(&callback, &[to_js(changed)]))))
+        Ok(unsubscriber(
+            self.channel.on_join(move |changed| reporter.call(&callback, std::slice::from_ref(&changed.0))),
+        ))
     }
 
     /// The presence of each user who leaves.
@@ -226,7 +231,9 @@ impl JsChannel {
     pub fn on_leave(&self, callback: JsValue) -> Result<Function, JsValue> {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_leave(move |changed| reporter.call(&callback, &[to_js(changed)]))))
+        Ok(unsubscriber(
+            self.channel.on_leave(move |changed| reporter.call(&callback, std::slice::from_ref(&changed.0))),
+        ))
     }
 
     /// Presence updates: `callback({ changed, presence })`.
@@ -235,8 +242,7 @@ impl JsChannel {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
         Ok(unsubscriber(self.channel.on_presence_change(move |changed, all| {
-            let presence: Array = all.iter().map(to_js).collect();
-            let change = convert::object(&[("changed", to_js(changed)), ("presence", presence.into())]);
+            let change = convert::object(&[("changed", changed.0.clone()), ("presence", all.0.clone())]);
             reporter.call(&callback, &[change]);
         })))
     }
@@ -247,8 +253,7 @@ impl JsChannel {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
         Ok(unsubscriber(self.channel.on_users_change(move |all| {
-            let presence: Array = all.iter().map(to_js).collect();
-            reporter.call(&callback, &[presence.into()]);
+            reporter.call(&callback, std::slice::from_ref(&all.0));
         })))
     }
 
@@ -273,13 +278,13 @@ impl JsChannel {
     }
 
     fn reporter(&self) -> Reporter {
-        Reporter(Rc::downgrade(self.channel.shared()))
+        Reporter(self.channel.client().downgrade())
     }
 }
 
 /// Calls user callbacks and reports what they throw to the client's `onError`. Weak, so that a callback stored in
 /// the client does not keep the client alive.
-struct Reporter(Weak<Shared>);
+struct Reporter(WeakClient<JsCodec>);
 
 impl Reporter {
     fn call(&self, callback: &Function, args: &[JsValue]) {
@@ -289,8 +294,8 @@ impl Reporter {
             [a, b] => callback.call2(&JsValue::NULL, a, b),
             _ => callback.apply(&JsValue::NULL, &args.iter().collect()),
         };
-        if let (Err(thrown), Some(shared)) = (result, self.0.upgrade()) {
-            shared.report(&callback_error(&thrown));
+        if let (Err(thrown), Some(client)) = (result, self.0.upgrade()) {
+            client.report(&Error::Callback(describe(&thrown)));
         }
     }
 }

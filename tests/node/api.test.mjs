@@ -185,9 +185,11 @@ test('bad arguments throw errors that name the problem', () => {
   });
   assert.throws(() => new PondClient('/socket'), /no scheme/);
   // A URL the browser's WebSocket would refuse (its message would quote the URL, token included) is refused here.
-  for (const endpoint of ['ws://127.0.0.1:99999/socket', 'ws://h%41/socket', 'ws://[::1/socket']) {
+  for (const endpoint of ['ws://127.0.0.1:99999/socket', 'ws://[::1/socket', 'ws://a b/socket']) {
     assert.throws(() => new PondClient(endpoint, { token: 's3cret' }), (e) => e instanceof TypeError && !/s3cret/.test(e.message));
   }
+  // What URL parsers accept is accepted as they read it: a percent-encoded host, a fragment (dropped), http(s).
+  assert.ok(new PondClient('ws://ex%41mple.com/socket', { token: 't' }));
   assert.throws(() => new PondClient(url, 'token=x'), /`params` must be an object/);
   assert.throws(() => new PondClient(url, {}, { connectionTimeout: -5 }), /connectionTimeout/);
   assert.throws(() => new PondClient(url, {}, { maxQueueSize: 0 }), /maxQueueSize/);

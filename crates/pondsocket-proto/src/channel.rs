@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
-use super::error::ChannelError;
-use super::timers::TimerSlot;
-use super::wire::JsonObject;
+use crate::error::ChannelError;
+use crate::payload::Payload;
+use crate::timers::TimerSlot;
 
 /// Identifies a channel within one client. Ids are never reused, so a stale handle cannot reach a newer channel of
 /// the same name.
@@ -64,25 +64,26 @@ pub(crate) struct Queued {
     pub(crate) request: Option<u64>,
 }
 
-pub(crate) struct Channel {
+pub(crate) struct Channel<P: Payload> {
     pub(crate) name: Rc<str>,
     pub(crate) state: ChannelState,
     /// Handles the shell holds on this channel; a terminal channel is forgotten when none are left.
     pub(crate) handles: u32,
     /// What only a channel that is not CLOSED or DECLINED has. A JS handle may keep a terminal channel for as long
     /// as the garbage collector lets it live, so a terminal one keeps just its name, state and ending.
-    pub(crate) live: Option<Box<LiveChannel>>,
+    pub(crate) live: Option<Box<LiveChannel<P>>>,
     /// Why it ended, for a declined or evicted channel.
     pub(crate) ending: Option<Box<Ending>>,
 }
 
-pub(crate) struct LiveChannel {
-    pub(crate) params: JsonObject,
+pub(crate) struct LiveChannel<P: Payload> {
+    /// The join params, as JSON text.
+    pub(crate) params: String,
     /// The requestId of the join in flight on the current socket.
     pub(crate) join_request: Option<Box<str>>,
     pub(crate) join_timer: TimerSlot,
     pub(crate) queue: VecDeque<Queued>,
-    pub(crate) presence: Rc<[JsonObject]>,
+    pub(crate) presence: P::List,
 }
 
 pub(crate) enum Ending {
@@ -90,14 +91,14 @@ pub(crate) enum Ending {
     Evicted(String),
 }
 
-impl Channel {
-    pub(crate) fn new(name: &str, params: JsonObject) -> Self {
+impl<P: Payload> Channel<P> {
+    pub(crate) fn new(name: &str, params: String) -> Self {
         let live = LiveChannel {
             params,
             join_request: None,
             join_timer: None,
             queue: VecDeque::new(),
-            presence: Rc::from(Vec::new()),
+            presence: P::List::default(),
         };
         Channel { name: name.into(), state: ChannelState::Idle, handles: 1, live: Some(Box::new(live)), ending: None }
     }

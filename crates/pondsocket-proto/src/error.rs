@@ -4,11 +4,9 @@
 
 use std::fmt;
 
-use std::borrow::Cow;
-
-use super::channel::ChannelState;
-use super::json::{decode_string, members, whole_number};
-use super::wire::{FrameError, JsonObject};
+use crate::channel::ChannelState;
+use crate::payload::Payload;
+use crate::wire::FrameError;
 
 /// An error the server reported about a channel: a declined join, a channel that does not exist, an eviction.
 ///
@@ -23,34 +21,20 @@ pub struct ChannelError {
 impl ChannelError {
     /// Normalizes a server payload the way every PondSocket server shapes it: `code` is a number (the status) or a
     /// string, `message` may be nested in `error`, `status`/`statusCode` may be given.
-    pub(crate) fn from_payload(
+    pub(crate) fn from_payload<P: Payload>(
         event: &str,
-        payload: &JsonObject,
+        payload: &P,
         default_status: u16,
-        default_message: String,
+        default_message: impl FnOnce() -> String,
     ) -> Self {
-        let (mut code, mut message, mut status, mut numeric_code) = (None, None, None, None);
-        for (key, value) in members(payload.as_str()) {
-            match &*key {
-                "code" => {
-                    code = code.or_else(|| decode_string(value).ok().map(Cow::into_owned));
-                    numeric_code = numeric_code.or_else(|| whole_number(value));
-                }
-                "message" => message = message.or_else(|| decode_string(value).ok().map(Cow::into_owned)),
-                "status" | "statusCode" => status = status.or_else(|| whole_number(value)),
-                "error" if value.starts_with('{') => {
-                    let nested = members(value).into_iter().find(|(k, _)| k == "message");
-                    let nested = nested.and_then(|(_, v)| decode_string(v).ok().map(Cow::into_owned));
-                    message = message.or(nested);
-                }
-                _ => {}
-            }
-        }
-        let status = status.or(numeric_code).filter(|s| (100..1000).contains(s)).map_or(default_status, |s| s as u16);
+        let numeric_code = payload.whole_number("code");
+        let status = payload.whole_number("status").or_else(|| payload.whole_number("statusCode")).or(numeric_code);
+        let message =
+            payload.string("message").or_else(|| payload.object("error").and_then(|error| error.string("message")));
         ChannelError {
-            code: code.unwrap_or_else(|| event.to_owned()),
-            message: message.unwrap_or(default_message),
-            status,
+            code: payload.string("code").unwrap_or_else(|| event.to_owned()),
+            message: message.unwrap_or_else(default_message),
+            status: status.filter(|s| (100..1000).contains(s)).map_or(default_status, |s| s as u16),
         }
     }
 }
@@ -97,10 +81,10 @@ impl fmt::Display for CancelReason {
     }
 }
 
-/// Everything that can go wrong in the client.
+/// Everything that can go wrong in the client. `P` is the host's payload type, for [`Error::Server`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum Error {
+pub enum Error<P> {
     /// The endpoint is not a usable WebSocket URL. The message never contains the query string.
     InvalidUrl(String),
     /// An option has a value it cannot take.
@@ -116,7 +100,7 @@ pub enum Error {
     /// A frame from the server could not be understood; it was dropped.
     MalformedFrame(FrameError),
     /// The server reported an error that concerns no channel of ours (e.g. `INVALID_MESSAGE`, `INTERNAL_ERROR`).
-    Server { event: String, channel: String, payload: JsonObject },
+    Server { event: String, channel: String, payload: P },
     /// The socket did not open, or the server did not accept the connection, within `connectionTimeout`.
     ConnectionTimeout { timeout_ms: u64 },
     /// Nothing arrived from the server for twice `pingInterval`.
@@ -131,7 +115,7 @@ pub enum Error {
     Callback(String),
 }
 
-impl fmt::Display for Error {
+impl<P: fmt::Debug> fmt::Display for Error<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidUrl(reason) => write!(f, "invalid endpoint: {reason}"),
@@ -146,7 +130,7 @@ impl fmt::Display for Error {
             Error::RequestCancelled { event, reason } => write!(f, "request \"{event}\" cancelled: {reason}"),
             Error::MalformedFrame(error) => error.fmt(f),
             Error::Server { event, channel, payload } => {
-                write!(f, "server error {event} on \"{channel}\": {payload}")
+                write!(f, "server error {event} on \"{channel}\": {payload:?}")
             }
             Error::ConnectionTimeout { timeout_ms } => {
                 write!(f, "the server did not accept the connection within {timeout_ms} ms")
@@ -165,9 +149,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl<P: fmt::Debug> std::error::Error for Error<P> {}
 
-impl From<FrameError> for Error {
+impl<P> From<FrameError> for Error<P> {
     fn from(error: FrameError) -> Self {
         Error::MalformedFrame(error)
     }

@@ -1,25 +1,33 @@
-//! The protocol core: everything a PondSocket client decides, with no I/O.
+//! The PondSocket client protocol with no I/O, in the spirit of `quinn-proto`.
 //!
-//! [`ClientCore`] takes inputs (socket opened or closed, frame received, timer fired, user call) with the current
+//! [`ClientCore`] takes inputs (socket opened or closed, message received, timer fired, user call) with the current
 //! time, and answers with [`Output`]s (sockets to open or close, frames to send, events to deliver) and a deadline for
-//! its next timer. The browser/Node shell carries them out; native tests drive it with a simulated clock.
-//! This module uses no `wasm_bindgen`, `js_sys` or `web_sys`.
+//! its next timer. A host carries them out: `pondsocket-web` in a browser or Node; native tests drive it with a
+//! simulated clock. The core parses no JSON and keeps payloads in the host's form ([`Payload`]): the browser's
+//! `JSON.parse` objects, or [`JsonObject`] text parsed by `serde_json` (feature `serde`, on by default).
 
-pub(crate) mod channel;
-pub(crate) mod client;
-pub(crate) mod error;
-pub(crate) mod json;
+mod channel;
+mod channels;
+mod client;
+mod connection;
+mod error;
+#[cfg(feature = "serde")]
+pub mod json;
 pub mod map;
 pub mod memory;
-pub(crate) mod options;
-pub(crate) mod rng;
-pub(crate) mod timers;
-pub mod url;
+mod options;
+mod payload;
+mod requests;
+mod rng;
+mod routing;
+mod timers;
 pub mod wire;
 
 pub use channel::{ChannelId, ChannelState};
 pub use client::{ChannelEvent, ClientCore, ConnectionState, Event, Output, RequestHandle, SocketId};
 pub use error::{CancelReason, ChannelError, Error};
-pub use json::MAX_DEPTH;
+#[cfg(feature = "serde")]
+pub use json::JsonObject;
 pub use options::{Options, MAX_DURATION_MS};
-pub use wire::{FrameError, FrameErrorKind, HostPayload, JsonObject, Payload, PresenceKind};
+pub use payload::Payload;
+pub use wire::{FrameError, FrameErrorKind, PresenceKind, ServerMessage};

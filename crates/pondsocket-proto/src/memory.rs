@@ -2,6 +2,7 @@
 //! thousand requests in flight, ten thousand channels awaiting garbage collection) leaves no high-water mark.
 
 use std::collections::{HashMap, VecDeque};
+
 use std::hash::{BuildHasher, Hash};
 
 /// Below this capacity nothing is worth giving back.
@@ -19,5 +20,12 @@ pub fn shrink_map<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
 pub fn shrink_queue<T>(queue: &mut VecDeque<T>) {
     if queue.capacity() > KEEP && queue.len() * 4 < queue.capacity() {
         queue.shrink_to((queue.len() * 2).max(KEEP / 2));
+    }
+}
+
+/// As [`shrink_queue`], for a vector.
+pub fn shrink_vec<T>(vec: &mut Vec<T>) {
+    if vec.capacity() > KEEP && vec.len() * 4 < vec.capacity() {
+        vec.shrink_to((vec.len() * 2).max(KEEP / 2));
     }
 }

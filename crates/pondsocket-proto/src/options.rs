@@ -1,6 +1,7 @@
 //! Client options, their defaults and their validation. All durations are milliseconds.
 
-use super::error::Error;
+use crate::error::Error;
+use crate::wire::decimal;
 
 /// How the client connects, reconnects, queues and waits.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,7 +47,7 @@ impl Options {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] naming the first option that cannot.
-    pub fn validate(&self) -> Result<(), Error> {
+    pub fn validate<P>(&self) -> Result<(), Error<P>> {
         let positive = [
             ("connectionTimeout", Some(self.connection_timeout)),
             ("baseReconnectDelay", Some(self.base_reconnect_delay)),
@@ -63,7 +64,7 @@ impl Options {
         if self.max_reconnect_delay < self.base_reconnect_delay {
             return Err(Error::InvalidOption {
                 name: "maxReconnectDelay",
-                reason: format!("must be at least baseReconnectDelay ({})", self.base_reconnect_delay),
+                reason: ["must be at least baseReconnectDelay (", &decimal(self.base_reconnect_delay), ")"].concat(),
             });
         }
         if self.max_queue_size == 0 {
@@ -77,11 +78,12 @@ impl Options {
 ///
 /// # Errors
 /// [`Error::InvalidOption`] if it is zero or longer than [`MAX_DURATION_MS`].
-pub(crate) fn check_duration(name: &'static str, value: u64) -> Result<(), Error> {
+pub(crate) fn check_duration<P>(name: &'static str, value: u64) -> Result<(), Error<P>> {
     if value == 0 || value > MAX_DURATION_MS {
         return Err(Error::InvalidOption {
             name,
-            reason: format!("must be between 1 and {MAX_DURATION_MS} milliseconds, got {value}"),
+            reason: ["must be between 1 and ", &decimal(MAX_DURATION_MS), " milliseconds, got ", &decimal(value)]
+                .concat(),
         });
     }
     Ok(())

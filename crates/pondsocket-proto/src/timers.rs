@@ -2,10 +2,12 @@
 //!
 //! The shell arms one real timer for [`Timers::next_deadline`] and calls back when it fires; the core then pops
 //! every expired entry. Cancelling is removing the entry, so a cancelled timer can never fire late.
+//!
+//! The entries are a vector sorted by deadline, latest first, so the next one to fire is popped from the end: a
+//! client arms a handful of timers plus one per pending request, and a sorted vector's code is a fraction of a
+//! B-tree's in the wasm.
 
-use std::collections::BTreeSet;
-
-use super::channel::ChannelId;
+use crate::channel::ChannelId;
 
 /// What a timer is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,7 +36,8 @@ pub(crate) type TimerSlot = Option<(TimerKey, TimerKind)>;
 
 #[derive(Default)]
 pub(crate) struct Timers {
-    armed: BTreeSet<(TimerKey, TimerKind)>,
+    /// Sorted by key, latest first.
+    armed: Vec<(TimerKey, TimerKind)>,
     seq: u64,
 }
 
@@ -42,14 +45,20 @@ impl Timers {
     pub(crate) fn arm(&mut self, kind: TimerKind, deadline: u64) -> TimerKey {
         self.seq += 1;
         let key = TimerKey { deadline, seq: self.seq };
-        self.armed.insert((key, kind));
+        // A new key is the latest of its deadline, so it goes before every entry due at or before it.
+        let at = self.armed.partition_point(|(k, _)| *k > key);
+        self.armed.insert(at, (key, kind));
         key
     }
 
     /// Cancels the timer in `slot`, if any, leaving the slot empty.
     pub(crate) fn cancel(&mut self, slot: &mut TimerSlot) {
-        if let Some(entry) = slot.take() {
-            self.armed.remove(&entry);
+        if let Some((key, _)) = slot.take() {
+            let at = self.armed.partition_point(|(k, _)| *k > key);
+            if self.armed.get(at).is_some_and(|(k, _)| *k == key) {
+                self.armed.remove(at);
+                crate::memory::shrink_vec(&mut self.armed);
+            }
         }
     }
 
@@ -60,16 +69,17 @@ impl Timers {
     }
 
     pub(crate) fn next_deadline(&self) -> Option<u64> {
-        self.armed.first().map(|(key, _)| key.deadline)
+        self.armed.last().map(|(key, _)| key.deadline)
     }
 
     /// Removes and returns the earliest timer due at `now`.
     pub(crate) fn pop_expired(&mut self, now: u64) -> Option<(TimerKey, TimerKind)> {
-        let first = *self.armed.first()?;
-        (first.0.deadline <= now).then(|| {
-            self.armed.remove(&first);
-            first
-        })
+        if self.armed.last()?.0.deadline > now {
+            return None;
+        }
+        let first = self.armed.pop();
+        crate::memory::shrink_vec(&mut self.armed);
+        first
     }
 
     pub(crate) fn len(&self) -> usize {

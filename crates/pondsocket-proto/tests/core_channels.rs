@@ -3,7 +3,8 @@
 mod common;
 
 use common::{value, Harness};
-use pondsocket_proto::{CancelReason, ChannelError, ChannelEvent, ChannelState, Error, Event, Options, PresenceKind};
+use common::{Error, Event};
+use pondsocket_proto::{CancelReason, ChannelError, ChannelEvent, ChannelState, Options, PresenceKind};
 use serde_json::json;
 
 use ChannelState::{Closed, Declined, Idle, Joined, Joining, Stalled};

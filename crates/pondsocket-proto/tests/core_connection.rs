@@ -3,7 +3,8 @@
 mod common;
 
 use common::Harness;
-use pondsocket_proto::{ConnectionState, Error, Event, Options};
+use common::{Error, Event};
+use pondsocket_proto::{ConnectionState, Options};
 use serde_json::json;
 
 use ConnectionState::{Connected, Connecting, Disconnected};

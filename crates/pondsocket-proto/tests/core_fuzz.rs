@@ -5,8 +5,9 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
+use common::Event;
 use common::{obj, Harness};
-use pondsocket_proto::{ChannelEvent, ChannelId, ChannelState, Event, Options, RequestHandle};
+use pondsocket_proto::{ChannelEvent, ChannelId, ChannelState, Options, RequestHandle};
 use serde_json::json;
 
 /// A small deterministic generator, so a failing seed can be replayed.

@@ -2,9 +2,10 @@
 
 mod common;
 
-use common::{value, Harness};
-use pondsocket_proto::wire::{Body, ServerAction, ServerMessage};
-use pondsocket_proto::{CancelReason, ChannelEvent, ChannelState, Error, Event, HostPayload, Options, Payload};
+use common::{value, Error, Harness};
+use pondsocket_proto::{
+    CancelReason, ChannelEvent, ChannelState, ClientCore, Event, JsonObject, Options, Output, Payload, ServerMessage,
+};
 use serde_json::json;
 
 #[test]
@@ -159,40 +160,95 @@ fn not_found_while_joining_cancels_the_channels_requests() {
     assert!(h.events.iter().all(|e| !matches!(e, Event::Error(_))));
 }
 
-/// A message handed over already parsed by the host, its payload a token the core passes on unread.
+/// A payload type of a host's own, as the npm build's JS values are: a token the core passes on unread, with the
+/// few members it reads (a declined join's code, an eviction's reason) answered by the host.
+#[derive(Clone, Debug, PartialEq)]
+struct Token(u32);
+
+impl Payload for Token {
+    type List = Vec<Token>;
+    fn string(&self, key: &str) -> Option<String> {
+        (key == "reason").then(|| format!("reason {}", self.0))
+    }
+    fn whole_number(&self, _key: &str) -> Option<u32> {
+        None
+    }
+    fn object(&self, _key: &str) -> Option<Self> {
+        None
+    }
+}
+
+/// A message handed over already parsed by the host, its payload a token.
 fn host_message<'a>(
-    action: ServerAction,
+    action: &str,
     event: &'a str,
     channel: &'a str,
     request_id: Option<&'a str>,
     token: u32,
-) -> ServerMessage<'a> {
-    ServerMessage {
-        action,
-        event: event.into(),
-        channel_name: channel.into(),
-        request_id: request_id.map(Into::into),
-        body: Body::Host(HostPayload(token)),
-    }
+) -> ServerMessage<'a, Token> {
+    let presence = |_: &Token| Ok((vec![Token(100)], Token(101)));
+    ServerMessage::from_envelope(action, event, channel, request_id.map(Into::into), Token(token), presence).unwrap()
 }
 
 #[test]
-fn host_parsed_messages_route_like_text_ones_and_keep_their_payload_token() {
-    let mut h = Harness::default();
-    let id = h.joined("/c");
-    let socket = h.socket();
-    let handle = h.request(id, "ping", json!({}), None);
-    let request_id = h.last_request_id();
-    h.core.handle_message(socket, host_message(ServerAction::Broadcast, "m", "/c", Some("b"), 7), h.now);
-    h.core.handle_message(socket, host_message(ServerAction::System, "pong", "/c", Some(&request_id), 8), h.now);
-    h.core.handle_message(socket, host_message(ServerAction::Broadcast, "m", "/elsewhere", None, 9), h.now);
-    h.pump();
-    let events = h.take_events();
-    assert_eq!(events.len(), 2, "{events:?}");
-    assert!(matches!(&events[0],
-        Event::Channel(c, ChannelEvent::Message { event, payload: Payload::Host(HostPayload(7)) }) if *c == id && event == "m"));
-    assert!(matches!(&events[1], Event::Response(r, Ok(Payload::Host(HostPayload(8)))) if *r == handle));
-    assert_eq!(h.core.pending_request_count(), 0);
+fn a_host_payload_type_takes_the_same_routing_path_and_is_passed_on_unread() {
+    let mut core = ClientCore::<Token>::new("ws://server.test/socket".into(), Options::default(), [3; 32]).unwrap();
+    let mut sent: Vec<serde_json::Value> = Vec::new();
+    let mut events = Vec::new();
+    let pump = |core: &mut ClientCore<Token>, sent: &mut Vec<serde_json::Value>, events: &mut Vec<Event<Token>>| {
+        let mut socket = None;
+        while let Some(output) = core.poll() {
+            match output {
+                Output::Open { socket: s, .. } => socket = Some(s),
+                Output::Send(frame) => sent.push(serde_json::from_str(&frame).unwrap()),
+                Output::Event(event) => events.push(event),
+                Output::Close { .. } => {}
+            }
+        }
+        socket
+    };
+    core.connect(0);
+    let socket = pump(&mut core, &mut sent, &mut events).unwrap();
+    core.handle_socket_open(socket, 1);
+    core.handle_message(socket, host_message("CONNECT", "CONNECTION", "GATEWAY", None, 0), 2);
+    let id = core.create_channel("/c", "{}".into()).unwrap();
+    core.join(id, 3).unwrap();
+    pump(&mut core, &mut sent, &mut events);
+    let join_id = sent.last().unwrap()["requestId"].as_str().unwrap().to_owned();
+    core.handle_message(socket, host_message("SYSTEM", "ACKNOWLEDGE", "/c", Some(&join_id), 1), 4);
+    let handle = core.send_for_response(id, "ping", "{}", None, 5).unwrap();
+    pump(&mut core, &mut sent, &mut events);
+    let request_id = sent.last().unwrap()["requestId"].as_str().unwrap().to_owned();
+    events.clear();
+    core.handle_message(socket, host_message("BROADCAST", "m", "/c", Some("b"), 7), 6);
+    core.handle_message(socket, host_message("SYSTEM", "pong", "/c", Some(&request_id), 8), 7);
+    core.handle_message(socket, host_message("BROADCAST", "m", "/elsewhere", None, 9), 8);
+    core.handle_message(socket, host_message("PRESENCE", "JOIN", "/c", None, 10), 9);
+    core.handle_message(socket, host_message("SYSTEM", "EVICTED", "/c", None, 11), 10);
+    pump(&mut core, &mut sent, &mut events);
+    assert!(
+        matches!(&events[0],
+        Event::Channel(c, ChannelEvent::Message { event, payload: Token(7) }) if *c == id && event == "m"),
+        "{events:?}"
+    );
+    assert!(matches!(&events[1], Event::Response(r, Ok(Token(8))) if *r == handle), "{events:?}");
+    assert!(matches!(&events[2],
+        Event::Channel(_, ChannelEvent::Presence { changed: Token(101), presence, .. }) if presence == &[Token(100)]));
+    assert!(matches!(&events[3], Event::Channel(_, ChannelEvent::Evicted(reason)) if reason == "reason 11"));
+    assert_eq!(core.pending_request_count(), 0);
+    assert_eq!(core.evicted_reason(id), Some("reason 11"));
+}
+
+/// A message the host parsed, with a JSON payload.
+fn parsed<'a>(
+    action: &str,
+    event: &'a str,
+    channel: &'a str,
+    request_id: Option<&'a str>,
+) -> ServerMessage<'a, JsonObject> {
+    let payload = JsonObject::parse("{}").unwrap();
+    ServerMessage::from_envelope(action, event, channel, request_id.map(Into::into), payload, |_| unreachable!())
+        .unwrap()
 }
 
 #[test]
@@ -204,7 +260,7 @@ fn host_parsed_messages_of_an_old_socket_or_for_a_channel_not_joined_are_dropped
     h.pump();
     let old = h.socket();
     h.drop_socket(1006);
-    h.core.handle_message(old, host_message(ServerAction::Broadcast, "m", "/c", None, 1), h.now);
+    h.core.handle_message(old, parsed("BROADCAST", "m", "/c", None), h.now);
     h.pump();
     assert!(h.messages_of(id).is_empty(), "a message on a socket that is gone");
     while h.socket.is_none() {
@@ -213,7 +269,7 @@ fn host_parsed_messages_of_an_old_socket_or_for_a_channel_not_joined_are_dropped
     h.open_and_accept();
     let socket = h.socket();
     assert_ne!(socket, old);
-    h.core.handle_message(socket, host_message(ServerAction::Broadcast, "m", "/j", None, 2), h.now);
+    h.core.handle_message(socket, parsed("BROADCAST", "m", "/j", None), h.now);
     h.pump();
     assert!(h.messages_of(joining).is_empty(), "a message for a channel whose join is not acknowledged");
 }

@@ -1,11 +1,12 @@
-//! Frame parsing: good frames, a table of malformed ones, URLs and options.
+//! Frame decoding (serde_json, for Rust hosts): good frames, a table of malformed ones, and options.
 
 mod common;
 
 use common::{value, Harness};
-use pondsocket_proto::url::resolve_endpoint;
-use pondsocket_proto::wire::{parse_frame, Body, ServerAction};
-use pondsocket_proto::{Error, Event, FrameErrorKind, JsonObject, Options, PresenceKind};
+use common::{Error, Event};
+use pondsocket_proto::json::decode_frame as parse_frame;
+use pondsocket_proto::wire::{Body, ServerAction};
+use pondsocket_proto::{FrameError, FrameErrorKind, JsonObject, Options, PresenceKind};
 use serde_json::json;
 
 const GOOD: &str = r#"{"action":"BROADCAST","event":"hi","channelName":"/c","requestId":"r","payload":{"n":1}}"#;
@@ -21,10 +22,10 @@ fn a_frame_with_several_objects_yields_each() {
 fn escaped_strings_and_unicode_survive() {
     let frame = r#"{"action":"SYSTEM","event":"caf\u00e9 \"q\"","channelName":"/ch\/x","requestId":"r","payload":{"s":"\ud83d\ude00"}}"#;
     let message = parse_frame(frame).next().unwrap().unwrap();
-    assert_eq!(message.event, "café \"q\"");
+    assert_eq!(message.event.name(), "café \"q\"");
     assert_eq!(message.channel_name, "/ch/x");
     assert_eq!(message.action, ServerAction::System);
-    let Body::Object(payload) = message.body else { panic!() };
+    let Body::Payload(payload) = message.body else { panic!() };
     assert_eq!(value(&payload)["s"], "😀");
 }
 
@@ -38,6 +39,12 @@ fn presence_payload_is_split_into_list_and_changed() {
     assert_eq!(kind, PresenceKind::Update);
     assert_eq!(presence.len(), 2);
     assert_eq!(value(&changed), json!({"id": 2}));
+}
+
+#[test]
+fn a_duplicated_key_keeps_its_last_value_as_json_parse_does() {
+    let frame = GOOD.replace(r#""event":"hi""#, r#""event":"hi","event":"ho""#);
+    assert_eq!(parse_frame(&frame).next().unwrap().unwrap().event.name(), "ho");
 }
 
 #[test]
@@ -78,11 +85,7 @@ fn malformed_table() -> Vec<Case> {
         ("trailing garbage", format!("{GOOD} x"), |k| matches!(k, FrameErrorKind::NotJson(_))),
         ("two objects on one line", format!("{GOOD}{GOOD}"), |k| matches!(k, FrameErrorKind::NotJson(_))),
         ("bad escape", r#"{"action":"BROADCAST\q"}"#.into(), |k| matches!(k, FrameErrorKind::NotJson(_))),
-        (
-            "lone surrogate",
-            GOOD.replace(r#""hi""#, r#""\ud800""#),
-            |k| matches!(k, FrameErrorKind::NotJson(m) if m.contains("event")),
-        ),
+        ("lone surrogate", GOOD.replace(r#""hi""#, r#""\ud800""#), |k| matches!(k, FrameErrorKind::NotJson(_))),
         ("array", "[1,2,3]".into(), |k| *k == FrameErrorKind::NotAnObject),
         ("array of a message", format!("[{GOOD}]"), |k| *k == FrameErrorKind::NotAnObject),
         ("string", r#""BROADCAST""#.into(), |k| *k == FrameErrorKind::NotAnObject),
@@ -114,9 +117,6 @@ fn malformed_table() -> Vec<Case> {
         ("array payload", with("payload", "[1]"), |k| matches!(k, FrameErrorKind::WrongType { field: "payload", .. })),
         ("number payload", with("payload", "1"), |k| matches!(k, FrameErrorKind::WrongType { field: "payload", .. })),
         ("null payload", with("payload", "null"), |k| *k == FrameErrorKind::MissingField("payload")),
-        ("duplicate key", GOOD.replace(r#""event":"hi""#, r#""event":"hi","event":"ho""#), |k| {
-            matches!(k, FrameErrorKind::NotJson(_))
-        }),
         ("unknown presence event", presence(r#"{"presence":[],"changed":{}}"#).replace("JOIN", "ENTER"), |k| {
             matches!(k, FrameErrorKind::UnknownPresenceEvent(_))
         }),
@@ -133,9 +133,6 @@ fn malformed_table() -> Vec<Case> {
         ("presence payload an array", presence("[]"), |k| {
             matches!(k, FrameErrorKind::WrongType { field: "payload", .. })
         }),
-        ("nested 200 deep", deep(200), |k| *k == FrameErrorKind::TooDeep),
-        ("nested 20000 deep", deep(20_000), |k| *k == FrameErrorKind::TooDeep),
-        ("nested 129 deep", deep(128), |k| *k == FrameErrorKind::TooDeep),
     ]
 }
 
@@ -177,7 +174,7 @@ fn empty_and_binary_frames_are_reported() {
         h.server_raw(frame);
     }
     let socket = h.socket();
-    h.core.handle_binary_frame(socket, h.now);
+    h.core.handle_frame_error(socket, FrameError { kind: FrameErrorKind::Binary, excerpt: String::new() }, h.now);
     h.pump();
     let kinds: Vec<FrameErrorKind> = h
         .take_events()
@@ -210,9 +207,15 @@ fn a_two_megabyte_payload_is_delivered_whole() {
 }
 
 #[test]
-fn nesting_up_to_the_limit_is_accepted_and_brackets_in_strings_do_not_count() {
-    // The message object is one level and the payload another: `deep(126)` reaches 128.
-    assert!(parse_frame(&deep(126)).next().unwrap().is_ok());
+fn deep_nesting_is_accepted_as_json_parse_accepts_it_and_brackets_in_strings_do_not_count() {
+    // One parser's behaviour for every host: JSON.parse takes any depth, and so does the serde path (which skips
+    // the payload without recursing), without a panic or a stack overflow.
+    for levels in [126, 200, 20_000] {
+        let frame = deep(levels);
+        let message = parse_frame(&frame).next().unwrap().unwrap();
+        let Body::Payload(payload) = message.body else { panic!() };
+        assert_eq!(payload.as_str().len(), 7 + 2 * levels, "{levels}");
+    }
     let brackets = format!(
         r#"{{"action":"BROADCAST","event":"e","channelName":"/c","payload":{{"s":"{}\\\"["}}}}"#,
         "[".repeat(500)
@@ -229,62 +232,8 @@ fn json_object_accepts_objects_only() {
 }
 
 #[test]
-fn urls_are_resolved_and_params_merged() {
-    let none: &[(&str, &str)] = &[];
-    type Params<'a> = &'a [(&'a str, &'a str)];
-    let cases: &[(&str, Params<'_>, Option<&str>, &str)] = &[
-        ("ws://h/s", none, None, "ws://h/s"),
-        ("wss://h:8443/s", none, None, "wss://h:8443/s"),
-        ("http://h/s", none, None, "ws://h/s"),
-        ("HTTPS://h/s", none, None, "wss://h/s"),
-        ("http://h", none, None, "ws://h/"),
-        ("ws://h/s?a=1", &[("b", "2")], None, "ws://h/s?a=1&b=2"),
-        ("ws://h/s?a=1&token=old", &[("token", "new")], None, "ws://h/s?a=1&token=new"),
-        ("ws://h/s#frag", &[("t", "x y&z")], None, "ws://h/s?t=x%20y%26z"),
-        ("ws://h/s", &[("ü", "é")], None, "ws://h/s?%C3%BC=%C3%A9"),
-        ("/socket", &[("t", "1")], Some("https://site.test/app/page"), "wss://site.test/socket?t=1"),
-        ("socket", none, Some("http://site.test:8080/app/page?q=1"), "ws://site.test:8080/app/socket"),
-        ("../socket", none, Some("http://site.test/app/deep/page"), "ws://site.test/app/socket"),
-        ("//other.test/s", none, Some("https://site.test/"), "wss://other.test/s"),
-        ("ws://[::1]:4000/s", none, None, "ws://[::1]:4000/s"),
-        ("ws://[::1]/s", none, None, "ws://[::1]/s"),
-        ("ws://user:pw@h:65535/s", none, None, "ws://user:pw@h:65535/s"),
-    ];
-    for (endpoint, params, base, expected) in cases {
-        assert_eq!(resolve_endpoint(endpoint, params, *base).as_deref(), Ok(*expected), "{endpoint}");
-    }
-}
-
-#[test]
-fn bad_urls_are_clear_errors_that_never_show_the_query() {
-    let params: &[(&str, &str)] = &[("token", "s3cret")];
-    let cases: &[(&str, Option<&str>, &str)] = &[
-        ("ftp://h/s?token=s3cret", None, "unsupported scheme \"ftp\""),
-        ("file:///etc/passwd", None, "unsupported scheme"),
-        ("/socket?token=s3cret", None, "no scheme"),
-        ("", None, "empty"),
-        ("ws://", None, "no host"),
-        ("ws:h/s", None, "scheme://host"),
-        ("ws://h/s p?token=s3cret", None, "white space"),
-        ("/s", Some("not a url"), "not an absolute URL"),
-        ("ws://127.0.0.1:99999/socket?token=s3cret", None, "port"),
-        ("ws://h:8x/s?token=s3cret", None, "port"),
-        ("ws://h%41/s?token=s3cret", None, "character"),
-        ("ws://[::1/s?token=s3cret", None, "unclosed"),
-        ("ws://[zz]/s?token=s3cret", None, "IPv6"),
-    ];
-    for (endpoint, base, needle) in cases {
-        let error = resolve_endpoint(endpoint, params, *base).expect_err(endpoint);
-        let text = error.to_string();
-        assert!(matches!(error, Error::InvalidUrl(_)));
-        assert!(text.contains(needle), "{endpoint}: {text}");
-        assert!(!text.contains("s3cret"), "{endpoint}: the token leaked into {text}");
-    }
-}
-
-#[test]
 fn options_are_validated() {
-    assert!(Options::default().validate().is_ok());
+    assert!(Options::default().validate::<()>().is_ok());
     let bad = [
         Options { connection_timeout: 0, ..Options::default() },
         Options { response_timeout: u64::MAX, ..Options::default() },
@@ -294,8 +243,8 @@ fn options_are_validated() {
     ];
     let names = ["connectionTimeout", "responseTimeout", "pingInterval", "maxQueueSize", "maxReconnectDelay"];
     for (options, name) in bad.into_iter().zip(names) {
-        match options.validate() {
-            Err(Error::InvalidOption { name: got, .. }) => assert_eq!(got, name),
+        match options.validate::<()>() {
+            Err(pondsocket_proto::Error::InvalidOption { name: got, .. }) => assert_eq!(got, name),
             other => panic!("{name}: {other:?}"),
         }
     }

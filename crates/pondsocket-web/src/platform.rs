@@ -2,16 +2,70 @@
 
 use js_sys::{Function, JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+
+#[wasm_bindgen(inline_js = r#"
+export function fillRandom(bytes) {
+  const crypto = globalThis.crypto;
+  if (crypto && typeof crypto.getRandomValues === 'function') crypto.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+}
+export function pageHref() {
+  const location = globalThis.location;
+  return location && typeof location.href === 'string' ? location.href : undefined;
+}
+export function describe(error) {
+  if (error !== null && typeof error === 'object' && typeof error.message === 'string') return error.message;
+  try { return String(error); } catch { return typeof error; }
+}
+// The endpoint as the URL to open: http(s) becomes ws(s), a relative one is resolved against `base`, the fragment
+// goes, and each param replaces one of the same name in the query. Throws a message that never repeats the query
+// string, which may hold a token.
+export function resolveEndpoint(endpoint, keys, values, base) {
+  const text = endpoint.trim();
+  const shown = JSON.stringify(text.split('?')[0]);
+  if (text === '') throw 'the endpoint is empty';
+  let url;
+  try {
+    url = base === undefined ? new URL(text) : new URL(text, base);
+  } catch {
+    throw /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(text) || base !== undefined ? shown + ' is not a valid URL'
+      : shown + ' has no scheme and there is no page location to resolve it against; use ws://, wss://, http:// or https://';
+  }
+  const scheme = { 'ws:': 'ws:', 'http:': 'ws:', 'wss:': 'wss:', 'https:': 'wss:' }[url.protocol];
+  if (scheme === undefined) {
+    throw 'unsupported scheme "' + url.protocol.slice(0, -1) + '": use ws://, wss://, http:// or https://';
+  }
+  if (url.hostname === '') throw shown + ' has no host';
+  const encoded = keys.map(encodeURIComponent);
+  const kept = url.search.slice(1).split('&').filter((pair) => pair !== '' && !encoded.includes(pair.split('=')[0]));
+  const query = kept.concat(encoded.map((key, i) => key + '=' + encodeURIComponent(values[i]))).join('&');
+  return scheme + '//' + url.host + url.pathname + (query === '' ? '' : '?' + query);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = fillRandom)]
+    fn fill_random(bytes: &mut [u8]);
+    #[wasm_bindgen(js_name = pageHref)]
+    fn page_href() -> Option<String>;
+    /// A thrown JS value as text: its `message` if it has one, else the value itself.
+    pub fn describe(error: &JsValue) -> String;
+    #[wasm_bindgen(js_name = resolveEndpoint, catch)]
+    fn resolve_endpoint_js(
+        endpoint: &str,
+        keys: Vec<String>,
+        values: Vec<String>,
+        base: Option<String>,
+    ) -> Result<String, JsValue>;
+}
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
     #[wasm_bindgen(js_name = setTimeout)]
-    pub fn set_timeout(callback: &Function, delay_ms: f64) -> JsValue;
+    pub(crate) fn set_timeout(callback: &Function, delay_ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
-    pub fn clear_timeout(handle: &JsValue);
+    pub(crate) fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(message: &str, error: &JsValue);
     type TextEncoder;
@@ -19,49 +73,33 @@ extern "C" {
     fn new() -> TextEncoder;
     #[wasm_bindgen(method, js_name = encodeInto)]
     fn encode_into(this: &TextEncoder, text: &JsString, into: &Uint8Array) -> JsValue;
-
 }
 
 /// Milliseconds on a monotonic clock (`performance.now()`, in browsers and Node alike).
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     performance_now() as u64
 }
 
-/// 32 bytes from `crypto.getRandomValues`, or from `Math.random` where there is no Web Crypto.
-pub fn random_seed() -> [u8; 32] {
+/// 32 bytes from `crypto.getRandomValues` (every browser, secure page or not, and Node), or from `Math.random`
+/// where there is no Web Crypto.
+pub(crate) fn random_seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
-    let bytes = Uint8Array::new_with_length(32);
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap_or(JsValue::UNDEFINED);
-    let filled = Reflect::get(&crypto, &"getRandomValues".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .is_some_and(|get_random_values| get_random_values.call1(&crypto, &bytes).is_ok());
-    if filled {
-        bytes.copy_to(&mut seed);
-    } else {
-        for byte in seed.iter_mut() {
-            *byte = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
+    fill_random(&mut seed);
     seed
 }
 
-/// The page's URL, for resolving a relative endpoint; `None` in Node and workers without one.
-pub fn location_href() -> Option<String> {
-    let location = Reflect::get(&js_sys::global(), &"location".into()).ok()?;
-    if location.is_undefined() || location.is_null() {
-        return None;
-    }
-    Reflect::get(&location, &"href".into()).ok()?.as_string()
-}
-
-/// A thrown JS value as text: its `message` if it has one, else the value itself.
-pub fn describe(error: &JsValue) -> String {
-    Reflect::get(error, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
+/// The WebSocket URL for `endpoint` with `params` added to its query, as the host's `URL` parses it; a relative
+/// endpoint is resolved against the page's location.
+///
+/// # Errors
+/// Why the endpoint cannot be used, without its query string.
+pub(crate) fn resolve_endpoint<K: AsRef<str>, V: AsRef<str>>(
+    endpoint: &str,
+    params: &[(K, V)],
+) -> Result<String, String> {
+    let keys = params.iter().map(|(k, _)| k.as_ref().to_owned()).collect();
+    let values = params.iter().map(|(_, v)| v.as_ref().to_owned()).collect();
+    resolve_endpoint_js(endpoint, keys, values, page_href()).map_err(|thrown| describe(&thrown))
 }
 
 /// Reports what cannot be reported anywhere else (an `onError` callback that throws).

@@ -10,68 +10,71 @@ use std::rc::Rc;
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::envelope;
-use super::listeners::Listeners;
-use super::payload::Delivered;
-use super::platform::{self, describe, now};
-use super::socket::SocketDriver;
-use super::timer::WakeTimer;
+use crate::codec::Codec;
+use crate::listeners::Listeners;
+use crate::platform::now;
+use crate::socket::SocketDriver;
+use crate::timer::WakeTimer;
 use pondsocket_proto::map::Map;
 use pondsocket_proto::memory::shrink_map;
-use pondsocket_proto::wire::{payload_is_read, unpack_envelope, Body, ServerMessage};
 use pondsocket_proto::{
-    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, HostPayload,
-    JsonObject, Output, Payload, PresenceKind, RequestHandle, SocketId,
+    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, FrameError,
+    FrameErrorKind, Output, Payload, PresenceKind, RequestHandle, SocketId,
 };
 
-pub type StateListener = dyn Fn(ConnectionState);
-pub type ErrorListener = dyn Fn(&Error);
-pub type ReconnectListener = dyn Fn(u32, u64);
-pub type MessageListener = dyn Fn(&str, Delivered<'_>);
-pub type EventListener = dyn Fn(Delivered<'_>);
-pub type PresenceListener = dyn Fn(PresenceKind, &JsonObject, &Rc<[JsonObject]>);
-pub type ChannelStateListener = dyn Fn(ChannelState);
-pub type ChannelErrorListener = dyn Fn(&ChannelError);
-pub type ResponseCallback = Box<dyn FnOnce(Result<Delivered<'_>, Error>)>;
+pub(crate) type StateListener = dyn Fn(ConnectionState);
+pub(crate) type ErrorListener<P> = dyn Fn(&Error<P>);
+pub(crate) type ReconnectListener = dyn Fn(u32, u64);
+pub(crate) type MessageListener<P> = dyn Fn(&str, &P);
+pub(crate) type EventListener<P> = dyn Fn(&P);
+pub(crate) type PresenceListener<P> = dyn Fn(PresenceKind, &P, &<P as Payload>::List);
+pub(crate) type ChannelStateListener = dyn Fn(ChannelState);
+pub(crate) type ChannelErrorListener = dyn Fn(&ChannelError);
+/// Called once with a request's outcome.
+pub type ResponseCallback<P> = Box<dyn FnOnce(Result<P, Error<P>>)>;
 
-#[derive(Default)]
-pub struct ChannelListeners {
-    pub message: Listeners<MessageListener>,
-    pub by_event: Map<String, Listeners<EventListener>>,
-    pub presence: Listeners<PresenceListener>,
-    pub state: Listeners<ChannelStateListener>,
-    pub error: Listeners<ChannelErrorListener>,
+pub(crate) struct ChannelListeners<P: Payload> {
+    pub(crate) message: Listeners<MessageListener<P>>,
+    pub(crate) by_event: Map<String, Listeners<EventListener<P>>>,
+    pub(crate) presence: Listeners<PresenceListener<P>>,
+    pub(crate) state: Listeners<ChannelStateListener>,
+    pub(crate) error: Listeners<ChannelErrorListener>,
 }
 
-pub struct Inner {
-    pub core: ClientCore,
+impl<P: Payload> Default for ChannelListeners<P> {
+    fn default() -> Self {
+        ChannelListeners {
+            message: Listeners::default(),
+            by_event: Map::default(),
+            presence: Listeners::default(),
+            state: Listeners::default(),
+            error: Listeners::default(),
+        }
+    }
+}
+
+pub(crate) struct Inner<C: Codec> {
+    pub(crate) core: ClientCore<C::Payload>,
     socket: Option<SocketDriver>,
-    pub timer: WakeTimer,
+    pub(crate) timer: WakeTimer<C>,
     websocket_constructor: Option<Function>,
-    pub state_listeners: Listeners<StateListener>,
-    pub error_listeners: Listeners<ErrorListener>,
-    pub reconnect_listeners: Listeners<ReconnectListener>,
-    pub channels: Map<ChannelId, ChannelListeners>,
-    pub requests: Map<RequestHandle, ResponseCallback>,
+    pub(crate) state_listeners: Listeners<StateListener>,
+    pub(crate) error_listeners: Listeners<ErrorListener<C::Payload>>,
+    pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
+    pub(crate) channels: Map<ChannelId, ChannelListeners<C::Payload>>,
+    pub(crate) requests: Map<RequestHandle, ResponseCallback<C::Payload>>,
 }
 
-pub struct Shared {
-    pub inner: RefCell<Inner>,
+pub(crate) struct Shared<C: Codec> {
+    pub(crate) inner: RefCell<Inner<C>>,
     draining: Cell<bool>,
     /// Channel handles dropped while the runtime was borrowed; released at the next drain.
     deferred_releases: RefCell<Vec<ChannelId>>,
-    /// Parse frames with `JSON.parse` and hand listeners the JS objects (a client made from JS), rather than hand
-    /// the core the text (a client made from Rust, whose listeners want text).
-    js_payloads: bool,
-    /// The payloads JS parsed for the core's [`HostPayload`]s, by index; emptied when a drain ends, by which time
-    /// every event that names one has been delivered.
-    host_payloads: RefCell<Vec<Option<JsValue>>>,
 }
 
-impl Shared {
-    pub fn new(core: ClientCore, websocket_constructor: Option<Function>, js_payloads: bool) -> Rc<Self> {
+impl<C: Codec> Shared<C> {
+    pub(crate) fn new(core: ClientCore<C::Payload>, websocket_constructor: Option<Function>) -> Rc<Self> {
         Rc::new_cyclic(|weak| Shared {
             inner: RefCell::new(Inner {
                 core,
@@ -86,20 +89,18 @@ impl Shared {
             }),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
-            js_payloads,
-            host_payloads: RefCell::new(Vec::new()),
         })
     }
 
     /// Runs `input` on the core, then carries out what it asked for.
-    pub fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore, u64) -> T) -> T {
+    pub(crate) fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore<C::Payload>, u64) -> T) -> T {
         let result = input(&mut self.inner.borrow_mut().core, now());
         drain(self);
         result
     }
 
     /// Drops one handle on a channel, now or, if the runtime is borrowed, at the next drain.
-    pub fn release_channel(self: &Rc<Self>, id: ChannelId) {
+    pub(crate) fn release_channel(self: &Rc<Self>, id: ChannelId) {
         if self.inner.try_borrow_mut().is_err() {
             self.deferred_releases.borrow_mut().push(id);
             return;
@@ -126,50 +127,8 @@ impl Shared {
         drop(removed);
     }
 
-    /// Calls `f` with `payload` as listeners take it.
-    fn with_delivered<T>(&self, payload: &Payload, f: impl FnOnce(Delivered<'_>) -> T) -> T {
-        match payload {
-            Payload::Json(object) => f(Delivered::Json(object)),
-            Payload::Host(HostPayload(index)) => {
-                // Taken out (the core delivers each message once), so that no borrow is held while listeners run.
-                let value = self.host_payloads.borrow_mut().get_mut(*index as usize).and_then(Option::take);
-                let value = value.unwrap_or_else(|| js_sys::Object::new().into());
-                f(Delivered::Js(&value))
-            }
-        }
-    }
-
-    /// Hands the core the frame as one message routed on the envelope `JSON.parse` made of it, its payload kept as
-    /// that JS object. False for what takes the text path: frames of several objects, malformed ones (which the
-    /// text path reports), and messages whose payload the core reads.
-    fn route_parsed(&self, socket: SocketId, data: &JsValue) -> bool {
-        // The names borrow from the envelope buffer, so the core routes the message inside `read`; no user code
-        // runs there (delivery waits for the drain that follows).
-        let routed = envelope::read(data, |packed| {
-            let payload = envelope::take_payload();
-            let (action, event, channel_name, request_id) = unpack_envelope(packed)?;
-            if payload_is_read(action, event, channel_name) {
-                return None;
-            }
-            let token = {
-                let mut payloads = self.host_payloads.borrow_mut();
-                let token = HostPayload(u32::try_from(payloads.len()).ok()?);
-                payloads.push(Some(payload));
-                token
-            };
-            let (event, channel_name, request_id) = (event.into(), channel_name.into(), request_id.map(Into::into));
-            let message = ServerMessage { action, event, channel_name, request_id, body: Body::Host(token) };
-            let mut inner = self.inner.borrow_mut();
-            // performance.now() is a visible part of a message's cost in Chromium: read only when it is used.
-            let now = if inner.core.needs_time_of_messages() { now() } else { 0 };
-            inner.core.handle_message(socket, message, now);
-            Some(())
-        });
-        routed.is_some()
-    }
-
     /// Tells the client's `onError` subscribers.
-    pub fn report(&self, error: &Error) {
+    pub(crate) fn report(&self, error: &Error<C::Payload>) {
         let listeners = self.inner.borrow().error_listeners.snapshot();
         for (_, listener) in listeners.iter() {
             listener(error);
@@ -178,7 +137,7 @@ impl Shared {
 }
 
 /// Carries out the core's outputs until there are none, then re-arms the timer.
-pub fn drain(shared: &Rc<Shared>) {
+pub(crate) fn drain<C: Codec>(shared: &Rc<Shared<C>>) {
     if shared.draining.replace(true) {
         return;
     }
@@ -201,19 +160,17 @@ pub fn drain(shared: &Rc<Shared>) {
                 // Sent with no borrow held: a scripted socket may answer from inside send().
                 let socket = shared.inner.borrow().socket.as_ref().map(SocketDriver::sender);
                 if let Some(Err(message)) = socket.map(|s| s.send(&frame)) {
-                    shared.report(&Error::Socket(format!("send failed: {message}")));
+                    shared.report(&Error::Socket(["send failed: ", &message].concat()));
                 }
             }
             Some(Output::Event(event)) => deliver(shared, event),
         }
     }
-    // Dropping a JsValue runs no JS, so this may clear under the borrow (and keep the vector's room).
-    shared.host_payloads.borrow_mut().clear();
     shared.draining.set(false);
     rearm_timer(shared);
 }
 
-fn take_socket(shared: &Shared, socket: SocketId) -> Option<SocketDriver> {
+fn take_socket<C: Codec>(shared: &Shared<C>, socket: SocketId) -> Option<SocketDriver> {
     let mut inner = shared.inner.borrow_mut();
     if inner.socket.as_ref().is_some_and(|s| s.id == socket) {
         inner.socket.take()
@@ -222,7 +179,7 @@ fn take_socket(shared: &Shared, socket: SocketId) -> Option<SocketDriver> {
     }
 }
 
-fn open_socket(shared: &Rc<Shared>, socket: SocketId, url: &str) {
+fn open_socket<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str) {
     let constructor = shared.inner.borrow().websocket_constructor.clone();
     match SocketDriver::open(shared, socket, url, constructor.as_ref()) {
         Ok(driver) => {
@@ -237,12 +194,12 @@ fn open_socket(shared: &Rc<Shared>, socket: SocketId, url: &str) {
             };
             // An error before the socket opened is a failed attempt: the core schedules a reconnect.
             let mut inner = shared.inner.borrow_mut();
-            inner.core.handle_socket_error(socket, now(), &format!("cannot open a WebSocket: {message}"));
+            inner.core.handle_socket_error(socket, now(), &["cannot open a WebSocket: ", &message].concat());
         }
     }
 }
 
-fn rearm_timer(shared: &Rc<Shared>) {
+fn rearm_timer<C: Codec>(shared: &Rc<Shared<C>>) {
     let released = {
         let mut inner = shared.inner.borrow_mut();
         let next = inner.core.poll_timeout();
@@ -252,34 +209,42 @@ fn rearm_timer(shared: &Rc<Shared>) {
     drop(released);
 }
 
-pub fn socket_opened(shared: &Rc<Shared>, socket: SocketId) {
+pub(crate) fn socket_opened<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId) {
     shared.with_core(|core, now| core.handle_socket_open(socket, now));
 }
 
-pub fn socket_message(shared: &Rc<Shared>, socket: SocketId, data: JsValue) {
-    if shared.js_payloads && shared.route_parsed(socket, &data) {
-        return drain(shared);
-    }
+pub(crate) fn socket_message<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, data: JsValue) {
     // binaryType is "arraybuffer"; anything that is not text is a frame the protocol does not have.
-    let Some(text) = data.dyn_ref::<js_sys::JsString>() else {
-        return shared.with_core(|core, now| core.handle_binary_frame(socket, now));
-    };
-    let text = platform::string_from_js(text);
-    shared.with_core(|core, now| core.handle_frame(socket, &text, now));
+    if !data.is_string() {
+        let error = FrameError { kind: FrameErrorKind::Binary, excerpt: String::new() };
+        return shared.with_core(|core, now| core.handle_frame_error(socket, error, now));
+    }
+    {
+        let mut inner = shared.inner.borrow_mut();
+        let core = &mut inner.core;
+        // Once per frame: a message may accept the connection and arm join timers, or feed the liveness watchdog.
+        let now = now();
+        // The codec runs no user code: delivery waits for the drain below.
+        C::decode(&data, &mut |message| match message {
+            Ok(message) => core.handle_message(socket, message, now),
+            Err(error) => core.handle_frame_error(socket, error, now),
+        });
+    }
+    drain(shared);
 }
 
-pub fn socket_closed(shared: &Rc<Shared>, socket: SocketId, code: u16, reason: &str) {
+pub(crate) fn socket_closed<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, code: u16, reason: &str) {
     let driver = take_socket(shared, socket);
     shared.with_core(|core, now| core.handle_socket_close(socket, now, code, reason));
     drop(driver);
 }
 
-pub fn socket_error(shared: &Rc<Shared>, socket: SocketId, message: &str) {
+pub(crate) fn socket_error<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, message: &str) {
     shared.with_core(|core, now| core.handle_socket_error(socket, now, message));
 }
 
 /// Calls the subscribers of one event, with no borrow held.
-fn deliver(shared: &Rc<Shared>, event: Event) {
+fn deliver<C: Codec>(shared: &Rc<Shared<C>>, event: Event<C::Payload>) {
     match event {
         Event::ConnectionState(state) => {
             let listeners = shared.inner.borrow().state_listeners.snapshot();
@@ -302,17 +267,14 @@ fn deliver(shared: &Rc<Shared>, event: Event) {
                 callback
             };
             if let Some(callback) = callback {
-                match outcome {
-                    Ok(payload) => shared.with_delivered(&payload, |payload| callback(Ok(payload))),
-                    Err(error) => callback(Err(error)),
-                }
+                callback(outcome);
             }
         }
         Event::Channel(id, event) => deliver_to_channel(shared, id, event),
     }
 }
 
-fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
+fn deliver_to_channel<C: Codec>(shared: &Rc<Shared<C>>, id: ChannelId, event: ChannelEvent<C::Payload>) {
     // A statement of its own: a borrow taken in a `for` loop's head would last until the loop ends, and the
     // listeners it calls may call back into the client.
     macro_rules! snapshot {
@@ -341,14 +303,12 @@ fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
                 let Some(listeners) = inner.channels.get(&id) else { return };
                 (listeners.message.snapshot(), listeners.by_event.get(&event).map(Listeners::snapshot))
             };
-            shared.with_delivered(&payload, |payload| {
-                for (_, listener) in all.iter() {
-                    listener(&event, payload);
-                }
-                for (_, listener) in named.iter().flat_map(|n| n.iter()) {
-                    listener(payload);
-                }
-            });
+            for (_, listener) in all.iter() {
+                listener(&event, &payload);
+            }
+            for (_, listener) in named.iter().flat_map(|n| n.iter()) {
+                listener(&payload);
+            }
         }
         ChannelEvent::Presence { kind, changed, presence } => {
             let listeners = snapshot!(presence);
@@ -370,9 +330,4 @@ fn deliver_to_channel(shared: &Rc<Shared>, id: ChannelId, event: ChannelEvent) {
             }
         }
     }
-}
-
-/// A thrown value from a JS callback, as the client's error.
-pub fn callback_error(error: &JsValue) -> Error {
-    Error::Callback(describe(error))
 }

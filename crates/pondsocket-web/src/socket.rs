@@ -7,12 +7,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use super::platform::describe;
-use super::runtime::{self, Shared};
+use crate::codec::Codec;
+use crate::platform::describe;
+use crate::runtime::{self, Shared};
 use pondsocket_proto::SocketId;
 
-pub struct SocketDriver {
-    pub id: SocketId,
+pub(crate) struct SocketDriver {
+    pub(crate) id: SocketId,
     ws: WebSocket,
     // The closures live exactly as long as the socket can call them: Drop detaches them first. `Fn`, not `FnMut`:
     // a scripted socket may call one from inside another (a message delivered from inside send()).
@@ -27,7 +28,12 @@ impl SocketDriver {
     ///
     /// # Errors
     /// The message of what the constructor threw, or why there is no constructor.
-    pub fn open(shared: &Rc<Shared>, id: SocketId, url: &str, constructor: Option<&Function>) -> Result<Self, String> {
+    pub(crate) fn open<C: Codec>(
+        shared: &Rc<Shared<C>>,
+        id: SocketId,
+        url: &str,
+        constructor: Option<&Function>,
+    ) -> Result<Self, String> {
         let constructor = match constructor {
             Some(constructor) => constructor.clone(),
             None => Reflect::get(&js_sys::global(), &"WebSocket".into())
@@ -83,12 +89,12 @@ impl SocketDriver {
     }
 
     /// A handle that sends on this socket, to be used once the runtime's borrow is released.
-    pub fn sender(&self) -> Sender {
+    pub(crate) fn sender(&self) -> Sender {
         Sender(self.ws.clone())
     }
 
     /// Closes the socket; its handlers are detached first, so its close event is never reported.
-    pub fn close(self, code: u16, reason: &str) {
+    pub(crate) fn close(self, code: u16, reason: &str) {
         self.detach();
         let _ = self.ws.close_with_code_and_reason(code, reason);
     }
@@ -102,14 +108,14 @@ impl SocketDriver {
 }
 
 /// Sends text frames on one socket.
-pub struct Sender(WebSocket);
+pub(crate) struct Sender(WebSocket);
 
 impl Sender {
     /// Sends a text frame.
     ///
     /// # Errors
     /// What `send` threw (a socket that is not open).
-    pub fn send(&self, frame: &str) -> Result<(), String> {
+    pub(crate) fn send(&self, frame: &str) -> Result<(), String> {
         self.0.send_with_str(frame).map_err(|e| describe(&e))
     }
 }

@@ -12,19 +12,20 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::platform::{clear_timeout, now, set_timeout};
-use super::runtime::Shared;
+use crate::codec::Codec;
+use crate::platform::{clear_timeout, now, set_timeout};
+use crate::runtime::Shared;
 
-pub struct WakeTimer {
+pub(crate) struct WakeTimer<C: Codec> {
     /// Made once, for every arming; it holds the client weakly.
     callback: Closure<dyn Fn()>,
     /// The deadline the host timer is set for, and its handle.
     armed: Option<(u64, JsValue)>,
-    pin: Option<Rc<Shared>>,
+    pin: Option<Rc<Shared<C>>>,
 }
 
-impl WakeTimer {
-    pub fn new(shared: Weak<Shared>) -> Self {
+impl<C: Codec> WakeTimer<C> {
+    pub(crate) fn new(shared: Weak<Shared<C>>) -> Self {
         let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
                 let pin = shared.inner.borrow_mut().timer.fired();
@@ -39,7 +40,7 @@ impl WakeTimer {
     /// deadline. Hands back the hold on the client if it is no longer needed, to be dropped once the runtime's
     /// borrow is released.
     #[must_use]
-    pub fn set(&mut self, next: Option<u64>, idle: bool, shared: &Rc<Shared>) -> Option<Rc<Shared>> {
+    pub(crate) fn set(&mut self, next: Option<u64>, idle: bool, shared: &Rc<Shared<C>>) -> Option<Rc<Shared<C>>> {
         let Some(deadline) = next else {
             if idle {
                 self.clear();
@@ -59,7 +60,7 @@ impl WakeTimer {
     }
 
     /// The host timer went off: it is no longer armed, and the hold on the client passes to the caller.
-    fn fired(&mut self) -> Option<Rc<Shared>> {
+    fn fired(&mut self) -> Option<Rc<Shared<C>>> {
         self.armed = None;
         self.pin.take()
     }
@@ -71,7 +72,7 @@ impl WakeTimer {
     }
 }
 
-impl Drop for WakeTimer {
+impl<C: Codec> Drop for WakeTimer<C> {
     fn drop(&mut self) {
         // The callback goes with this; the host must not call it afterwards.
         self.clear();

@@ -46,9 +46,8 @@ thread_local! {
 pub fn app_start() -> Result<usize, JsError> {
     let client = Client::new("ws://127.0.0.1:1/socket", &[("token", "t")], Options::default())
         .map_err(|error| JsError::new(&error.to_string()))?;
-    let channel = client
-        .create_channel("/x", &JsonObject::empty())
-        .map_err(|error| JsError::new(&error.to_string()))?;
+    let channel =
+        client.create_channel("/x", &JsonObject::empty()).map_err(|error| JsError::new(&error.to_string()))?;
     channel.on_message_event("hello", |payload| drop(payload.as_str().len())).detach();
     APP.with(|app| *app.borrow_mut() = Some((client, channel)));
     Ok(LIVE_BYTES.load(Ordering::Relaxed))

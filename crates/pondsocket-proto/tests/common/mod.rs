@@ -3,9 +3,13 @@
 #![allow(dead_code)]
 
 use pondsocket_proto::{
-    ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, JsonObject, Options, Output,
-    RequestHandle, SocketId,
+    ChannelEvent, ChannelId, ChannelState, ConnectionState, JsonObject, Options, RequestHandle, SocketId,
 };
+
+pub type ClientCore = pondsocket_proto::ClientCore<JsonObject>;
+pub type Event = pondsocket_proto::Event<JsonObject>;
+pub type Error = pondsocket_proto::Error<JsonObject>;
+pub type Output = pondsocket_proto::Output<JsonObject>;
 use serde_json::{json, Value};
 
 pub struct Harness {
@@ -107,7 +111,7 @@ impl Harness {
     }
 
     pub fn channel(&mut self, name: &str, params: Value) -> ChannelId {
-        self.core.create_channel(name, JsonObject::parse(&params.to_string()).unwrap()).unwrap()
+        self.core.create_channel(name, params.to_string()).unwrap()
     }
 
     /// A channel joined on a connected client, with the join and its events consumed.
@@ -181,7 +185,7 @@ impl Harness {
             .iter()
             .filter_map(|e| match e {
                 Event::Channel(c, ChannelEvent::Message { event, payload }) if *c == id => {
-                    Some((event.clone(), serde_json::from_str(payload.as_json().unwrap().as_str()).unwrap()))
+                    Some((event.clone(), value(payload)))
                 }
                 _ => None,
             })
@@ -216,12 +220,14 @@ impl Harness {
         });
         let first = found.next();
         assert!(found.next().is_none(), "request {handle:?} ended twice");
-        first.map(|outcome| outcome.clone().map(|payload| payload.as_json().expect("a JSON payload").clone()))
+        first.cloned()
     }
 }
 
-pub fn obj(value: Value) -> JsonObject {
-    JsonObject::parse(&value.to_string()).unwrap()
+/// The JSON text of an object, as the core takes outbound payloads.
+pub fn obj(value: Value) -> String {
+    assert!(value.is_object());
+    value.to_string()
 }
 
 pub fn value(object: &JsonObject) -> Value {

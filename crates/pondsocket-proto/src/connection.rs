@@ -1,0 +1,218 @@
+//! The connection's state machine: opening sockets, the CONNECTION handshake, losing the socket, reconnecting with
+//! backoff, the liveness watchdog, and the timers that drive them.
+
+use crate::channel::ChannelId;
+use crate::channel::ChannelState;
+use crate::client::{ClientCore, ConnectionState, Event, Output, SocketId, CLOSE_FAILED, CLOSE_NORMAL, CLOSE_TIMEOUT};
+use crate::error::{CancelReason, Error};
+use crate::payload::Payload;
+use crate::timers::TimerKind;
+use crate::wire::FrameError;
+
+impl<P: Payload> ClientCore<P> {
+    /// Starts connecting, unless a socket is already opening or open. Cancels a scheduled reconnect.
+    pub fn connect(&mut self, now: u64) {
+        if self.socket.is_some() {
+            return;
+        }
+        self.want_connected = true;
+        self.failed_attempts = 0;
+        self.timers.cancel(&mut self.reconnect_timer);
+        self.open_socket(now);
+    }
+
+    /// Closes the connection for good: every channel becomes CLOSED, pending requests are rejected, and no reconnect
+    /// follows until [`Self::connect`].
+    pub fn disconnect(&mut self, _now: u64) {
+        self.want_connected = false;
+        self.timers.cancel(&mut self.connect_timer);
+        self.timers.cancel(&mut self.reconnect_timer);
+        self.timers.cancel(&mut self.liveness_timer);
+        self.close_socket(CLOSE_NORMAL, "client disconnected");
+        let live = self.live_channel_ids();
+        for id in live {
+            self.close_channel(id, CancelReason::Disconnected);
+        }
+        self.set_state(ConnectionState::Disconnected);
+    }
+
+    /// The socket opened; the connection is accepted only when the CONNECTION event follows.
+    pub fn handle_socket_open(&mut self, socket: SocketId, now: u64) {
+        if self.socket != Some(socket) || self.socket_open {
+            return;
+        }
+        self.socket_open = true;
+        self.last_received = now;
+        if let Some(interval) = self.options.ping_interval {
+            self.timers.rearm(&mut self.liveness_timer, TimerKind::Liveness, now + 2 * interval);
+        }
+    }
+
+    /// The socket closed (or failed to open).
+    pub fn handle_socket_close(&mut self, socket: SocketId, now: u64, code: u16, reason: &str) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.socket = None;
+        self.connection_lost(now, Some(Error::ConnectionClosed { code, reason: reason.to_owned() }));
+    }
+
+    /// The socket reported an error. Once open, its close follows and does the rest; before it opened, the attempt
+    /// has failed (Node 20's WebSocket reports a refused connection with an error and no close).
+    pub fn handle_socket_error(&mut self, socket: SocketId, now: u64, message: &str) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.emit(Event::Error(Error::Socket(message.to_owned())));
+        if !self.socket_open {
+            self.close_socket(CLOSE_FAILED, "connection failed");
+            self.connection_lost(now, None);
+        }
+    }
+
+    /// The host could not make a message of (part of) a frame: it is reported, and the connection goes on.
+    pub fn handle_frame_error(&mut self, socket: SocketId, error: FrameError, now: u64) {
+        if self.socket != Some(socket) {
+            return;
+        }
+        self.last_received = now;
+        self.emit(Event::Error(Error::MalformedFrame(error)));
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        while let Some((_, kind)) = self.timers.pop_expired(now) {
+            match kind {
+                TimerKind::Connect => {
+                    self.connect_timer = None;
+                    if self.state == ConnectionState::Connecting {
+                        self.close_socket(CLOSE_TIMEOUT, "connection timeout");
+                        let timeout_ms = self.options.connection_timeout;
+                        self.connection_lost(now, Some(Error::ConnectionTimeout { timeout_ms }));
+                    }
+                }
+                TimerKind::Reconnect => {
+                    self.reconnect_timer = None;
+                    if self.want_connected && self.socket.is_none() {
+                        self.open_socket(now);
+                    }
+                }
+                TimerKind::Liveness => {
+                    self.liveness_timer = None;
+                    let Some(interval) = self.options.ping_interval else { continue };
+                    if !self.socket_open {
+                        continue;
+                    }
+                    let silent_ms = now.saturating_sub(self.last_received);
+                    if silent_ms >= 2 * interval {
+                        self.close_socket(CLOSE_TIMEOUT, "liveness timeout");
+                        self.connection_lost(now, Some(Error::LivenessTimeout { silent_ms }));
+                    } else {
+                        let due = self.last_received + 2 * interval;
+                        self.timers.rearm(&mut self.liveness_timer, TimerKind::Liveness, due);
+                    }
+                }
+                TimerKind::Join(id) => self.join_timed_out(id),
+                TimerKind::Request(key) => {
+                    if let Some(pending) = self.requests.get_mut(&key) {
+                        pending.timer = None;
+                        let error =
+                            Error::ResponseTimeout { event: pending.event.clone(), timeout_ms: pending.timeout_ms };
+                        self.finish_request(key, Err(error), true);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn open_socket(&mut self, now: u64) {
+        self.sockets_opened += 1;
+        let socket = SocketId(self.sockets_opened);
+        self.socket = Some(socket);
+        self.socket_open = false;
+        self.outputs.push_back(Output::Open { socket, url: self.url.clone() });
+        let deadline = now + self.options.connection_timeout;
+        self.timers.rearm(&mut self.connect_timer, TimerKind::Connect, deadline);
+        self.set_state(ConnectionState::Connecting);
+    }
+
+    pub(crate) fn close_socket(&mut self, code: u16, reason: &'static str) {
+        if let Some(socket) = self.socket.take() {
+            self.outputs.push_back(Output::Close { socket, code, reason });
+        }
+        self.socket_open = false;
+    }
+
+    /// The socket is gone while we wanted it: stall the channels, fail what was in flight, and plan a reconnect.
+    pub(crate) fn connection_lost(&mut self, now: u64, error: Option<Error<P>>) {
+        self.socket_open = false;
+        self.timers.cancel(&mut self.connect_timer);
+        self.timers.cancel(&mut self.liveness_timer);
+        if let Some(error) = error {
+            self.emit(Event::Error(error));
+        }
+
+        let ids = self.live_channel_ids();
+        for id in ids {
+            let Some(channel) = self.channels.get_mut(&id) else { continue };
+            let Some(live) = channel.live.as_deref_mut() else { continue };
+            // A join in flight died with the socket; it is sent again on the next connection.
+            live.join_request = None;
+            self.timers.cancel(&mut live.join_timer);
+            if channel.state == ChannelState::Joined {
+                self.set_channel_state(id, ChannelState::Stalled);
+            }
+        }
+        let in_flight = self.requests_where(|r| r.sent);
+        self.cancel_requests(in_flight, &CancelReason::ConnectionLost);
+        self.set_state(ConnectionState::Disconnected);
+        self.schedule_reconnect(now);
+    }
+
+    pub(crate) fn schedule_reconnect(&mut self, now: u64) {
+        if !self.want_connected {
+            return;
+        }
+        if let Some(max) = self.options.max_reconnect_attempts {
+            if self.failed_attempts >= max {
+                self.want_connected = false;
+                self.emit(Event::Error(Error::ReconnectGaveUp { attempts: self.failed_attempts }));
+                return;
+            }
+        }
+        let delay_ms = self.backoff_delay(self.failed_attempts);
+        self.failed_attempts += 1;
+        let at = now + delay_ms;
+        self.timers.rearm(&mut self.reconnect_timer, TimerKind::Reconnect, at);
+        self.emit(Event::ReconnectScheduled { attempt: self.failed_attempts, at, delay_ms });
+    }
+
+    /// The delay before reconnect attempt `n` (0-based): `min(max, base * 2^n)`, with "equal jitter": half of it
+    /// fixed and half drawn uniformly, so clients that lost the same server spread out but none retries sooner than
+    /// half the nominal delay.
+    pub(crate) fn backoff_delay(&mut self, n: u32) -> u64 {
+        let nominal =
+            self.options.base_reconnect_delay.saturating_mul(1u64 << n.min(62)).min(self.options.max_reconnect_delay);
+        let fixed = nominal / 2;
+        fixed + self.rng.up_to(nominal - fixed)
+    }
+
+    pub(crate) fn connection_accepted(&mut self, now: u64) {
+        if self.state == ConnectionState::Connected || !self.socket_open {
+            return;
+        }
+        self.timers.cancel(&mut self.connect_timer);
+        self.failed_attempts = 0;
+        self.set_state(ConnectionState::Connected);
+        let waiting: Vec<ChannelId> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| matches!(c.state, ChannelState::Joining | ChannelState::Stalled))
+            .map(|(&id, _)| id)
+            .collect();
+        // No join is in flight here: joins are sent only while connected, and a lost connection clears them.
+        for id in waiting {
+            self.send_join(id, now);
+        }
+    }
+}

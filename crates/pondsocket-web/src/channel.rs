@@ -1,0 +1,294 @@
+//! A channel handle and the future of a request made on it.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use crate::codec::Codec;
+#[cfg(feature = "serde")]
+use crate::codec::JsonCodec;
+use crate::platform;
+use crate::runtime::{self, ResponseCallback, Shared};
+use crate::Subscription;
+#[cfg(feature = "serde")]
+use pondsocket_proto::JsonObject;
+use pondsocket_proto::{ChannelError, ChannelId, ChannelState, Error, Payload, PresenceKind};
+
+/// A channel handle. Clones share the channel; the client forgets a CLOSED or DECLINED channel once every handle
+/// is dropped.
+#[cfg(feature = "serde")]
+pub struct Channel<C: Codec = JsonCodec> {
+    shared: Rc<Shared<C>>,
+    id: ChannelId,
+}
+
+/// A channel handle. Clones share the channel; the client forgets a CLOSED or DECLINED channel once every handle
+/// is dropped.
+#[cfg(not(feature = "serde"))]
+pub struct Channel<C: Codec> {
+    shared: Rc<Shared<C>>,
+    id: ChannelId,
+}
+
+impl<C: Codec> Clone for Channel<C> {
+    fn clone(&self) -> Self {
+        self.shared.inner.borrow_mut().core.retain_channel(self.id);
+        Channel { shared: self.shared.clone(), id: self.id }
+    }
+}
+
+impl<C: Codec> Drop for Channel<C> {
+    fn drop(&mut self) {
+        self.shared.release_channel(self.id);
+    }
+}
+
+type Listeners<P> = runtime::ChannelListeners<P>;
+
+impl<C: Codec> Channel<C> {
+    pub(crate) fn new(shared: Rc<Shared<C>>, id: ChannelId) -> Self {
+        Channel { shared, id }
+    }
+
+    /// The client this channel belongs to.
+    pub fn client(&self) -> crate::Client<C> {
+        crate::Client { shared: self.shared.clone() }
+    }
+
+    pub fn name(&self) -> String {
+        self.shared.inner.borrow().core.channel_name(self.id).unwrap_or_default().to_owned()
+    }
+
+    pub fn state(&self) -> ChannelState {
+        self.shared.inner.borrow().core.channel_state(self.id).unwrap_or(ChannelState::Closed)
+    }
+
+    /// Everyone present, as of the latest presence message.
+    pub fn presence(&self) -> <C::Payload as Payload>::List {
+        self.shared.inner.borrow().core.presence(self.id).unwrap_or_default()
+    }
+
+    /// Why the join was declined, for a DECLINED channel.
+    pub fn join_error(&self) -> Option<ChannelError> {
+        self.shared.inner.borrow().core.join_error(self.id).cloned()
+    }
+
+    /// Why the server evicted this user, for a channel CLOSED by eviction.
+    pub fn evicted_reason(&self) -> Option<String> {
+        self.shared.inner.borrow().core.evicted_reason(self.id).map(str::to_owned)
+    }
+
+    /// Joins now if connected, else once the connection is accepted.
+    ///
+    /// # Errors
+    /// [`Error::ChannelUnavailable`] for a CLOSED or DECLINED channel.
+    pub fn join(&self) -> Result<(), Error<C::Payload>> {
+        self.shared.with_core(|core, now| core.join(self.id, now))
+    }
+
+    /// Leaves the channel; it ends CLOSED. Does nothing on a CLOSED or DECLINED channel.
+    pub fn leave(&self) {
+        self.shared.with_core(|core, now| core.leave(self.id, now));
+    }
+
+    /// Broadcasts `event` with `payload`, the JSON text of an object: at once when joined, else queued.
+    ///
+    /// # Errors
+    /// [`Error::ChannelUnavailable`] for a CLOSED or DECLINED channel, [`Error::InvalidArgument`] for an empty event.
+    #[doc(hidden)]
+    pub fn send_message_json(&self, event: &str, payload: &str) -> Result<(), Error<C::Payload>> {
+        self.shared.with_core(|core, _| core.send_message(self.id, event, payload))
+    }
+
+    /// Broadcasts `event` with `payload` (JSON text of an object) and calls `callback` once with the reply carrying
+    /// the same requestId, or why there is none. `timeout_ms` defaults to the `responseTimeout` option.
+    ///
+    /// # Errors
+    /// As [`Channel::send_message_json`], and [`Error::InvalidOption`] for a timeout out of range; `callback` is
+    /// then never called.
+    #[doc(hidden)]
+    pub fn send_for_response_with(
+        &self,
+        event: &str,
+        payload: &str,
+        timeout_ms: Option<u64>,
+        callback: ResponseCallback<C::Payload>,
+    ) -> Result<(), Error<C::Payload>> {
+        {
+            let mut inner = self.shared.inner.borrow_mut();
+            let handle = inner.core.send_for_response(self.id, event, payload, timeout_ms, platform::now())?;
+            // Registered before the drain: the outcome may already be waiting (a full queue rejects at once).
+            inner.requests.insert(handle, callback);
+        }
+        runtime::drain(&self.shared);
+        Ok(())
+    }
+
+    /// As [`Channel::send_for_response_with`], as a future.
+    #[doc(hidden)]
+    pub fn send_for_response_json(
+        &self,
+        event: &str,
+        payload: &str,
+        timeout_ms: Option<u64>,
+    ) -> ResponseFuture<C::Payload> {
+        let slot = Rc::new(RefCell::new(FutureSlot { outcome: None, waker: None }));
+        let filler = slot.clone();
+        let callback: ResponseCallback<C::Payload> = Box::new(move |outcome| {
+            let waker = {
+                let mut slot = filler.borrow_mut();
+                slot.outcome = Some(outcome);
+                slot.waker.take()
+            };
+            // Woken with no borrow held: an executor may poll inside `wake`.
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        });
+        if let Err(error) = self.send_for_response_with(event, payload, timeout_ms, callback) {
+            slot.borrow_mut().outcome = Some(Err(error));
+        }
+        ResponseFuture { slot }
+    }
+
+    /// Every message, with its event name.
+    pub fn on_message(&self, listener: impl Fn(&str, &C::Payload) + 'static) -> Subscription {
+        let id = self.with_listeners(|l| l.message.add(Rc::new(listener)));
+        self.subscription(move |l| drop(l.message.remove(id)))
+    }
+
+    /// Messages whose event name is `event`.
+    pub fn on_message_event(&self, event: &str, listener: impl Fn(&C::Payload) + 'static) -> Subscription {
+        let id = self.with_listeners(|l| l.by_event.entry(event.to_owned()).or_default().add(Rc::new(listener)));
+        let event = event.to_owned();
+        self.subscription(move |l| {
+            if let Some(listeners) = l.by_event.get_mut(&event) {
+                drop(listeners.remove(id));
+                if listeners.is_empty() {
+                    l.by_event.remove(&event);
+                }
+            }
+        })
+    }
+
+    /// The presence of each user who joins.
+    pub fn on_join(&self, listener: impl Fn(&C::Payload) + 'static) -> Subscription {
+        self.on_presence(move |kind, changed, _| {
+            if kind == PresenceKind::Join {
+                listener(changed)
+            }
+        })
+    }
+
+    /// The presence of each user who leaves.
+    pub fn on_leave(&self, listener: impl Fn(&C::Payload) + 'static) -> Subscription {
+        self.on_presence(move |kind, changed, _| {
+            if kind == PresenceKind::Leave {
+                listener(changed)
+            }
+        })
+    }
+
+    /// Each presence update: the changed presence and everyone present.
+    pub fn on_presence_change(
+        &self,
+        listener: impl Fn(&C::Payload, &<C::Payload as Payload>::List) + 'static,
+    ) -> Subscription {
+        self.on_presence(move |kind, changed, all| {
+            if kind == PresenceKind::Update {
+                listener(changed, all)
+            }
+        })
+    }
+
+    /// Everyone present, after every join, leave and update.
+    pub fn on_users_change(&self, listener: impl Fn(&<C::Payload as Payload>::List) + 'static) -> Subscription {
+        self.on_presence(move |_, _, all| listener(all))
+    }
+
+    /// Calls `listener` with the current state at once, then on every change.
+    pub fn on_state_change(&self, listener: impl Fn(ChannelState) + 'static) -> Subscription {
+        let listener: Rc<runtime::ChannelStateListener> = Rc::new(listener);
+        let id = self.with_listeners(|l| l.state.add(listener.clone()));
+        listener(self.state());
+        self.subscription(move |l| drop(l.state.remove(id)))
+    }
+
+    /// Errors the server reported about this channel: a declined join, an eviction, a NOT_FOUND while joined.
+    pub fn on_error(&self, listener: impl Fn(&ChannelError) + 'static) -> Subscription {
+        let id = self.with_listeners(|l| l.error.add(Rc::new(listener)));
+        self.subscription(move |l| drop(l.error.remove(id)))
+    }
+
+    fn on_presence(
+        &self,
+        listener: impl Fn(PresenceKind, &C::Payload, &<C::Payload as Payload>::List) + 'static,
+    ) -> Subscription {
+        let id = self.with_listeners(|l| l.presence.add(Rc::new(listener)));
+        self.subscription(move |l| drop(l.presence.remove(id)))
+    }
+
+    fn with_listeners<T>(&self, f: impl FnOnce(&mut Listeners<C::Payload>) -> T) -> T {
+        f(self.shared.inner.borrow_mut().channels.entry(self.id).or_default())
+    }
+
+    fn subscription(&self, remove: impl FnOnce(&mut Listeners<C::Payload>) + 'static) -> Subscription {
+        let id = self.id;
+        Subscription::new(&self.shared, move |inner| {
+            if let Some(listeners) = inner.channels.get_mut(&id) {
+                remove(listeners);
+            }
+        })
+    }
+}
+
+#[cfg(feature = "serde")]
+impl Channel<JsonCodec> {
+    /// Broadcasts `event`: at once when joined, else queued until the join.
+    ///
+    /// # Errors
+    /// [`Error::ChannelUnavailable`] for a CLOSED or DECLINED channel, [`Error::InvalidArgument`] for an empty event.
+    pub fn send_message(&self, event: &str, payload: &JsonObject) -> Result<(), Error<JsonObject>> {
+        self.send_message_json(event, payload.as_str())
+    }
+
+    /// Broadcasts `event` and resolves with the server's reply carrying the same requestId.
+    /// `timeout_ms` defaults to the `responseTimeout` option.
+    pub fn send_for_response(&self, event: &str, payload: &JsonObject, timeout_ms: Option<u64>) -> ResponseFuture {
+        self.send_for_response_json(event, payload.as_str(), timeout_ms)
+    }
+}
+
+struct FutureSlot<P> {
+    outcome: Option<Result<P, Error<P>>>,
+    waker: Option<Waker>,
+}
+
+/// The outcome of [`Channel::send_for_response`].
+#[cfg(feature = "serde")]
+pub struct ResponseFuture<P = JsonObject> {
+    slot: Rc<RefCell<FutureSlot<P>>>,
+}
+
+/// The outcome of a request.
+#[cfg(not(feature = "serde"))]
+pub struct ResponseFuture<P> {
+    slot: Rc<RefCell<FutureSlot<P>>>,
+}
+
+impl<P> Future for ResponseFuture<P> {
+    type Output = Result<P, Error<P>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.slot.borrow_mut();
+        match slot.outcome.take() {
+            Some(outcome) => Poll::Ready(outcome),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! How a host turns socket frames into server messages: the [`Codec`] a client is built with.
+//!
+//! The core parses no JSON. A Rust application uses [`JsonCodec`] (feature `serde`, on by default): frames are
+//! decoded with `serde_json` and payloads arrive as [`JsonObject`](pondsocket_proto::JsonObject) text. The npm
+//! package brings a codec of its own that parses with `JSON.parse` and hands listeners the JS objects.
+
+use pondsocket_proto::{FrameError, Payload, ServerMessage};
+use wasm_bindgen::JsValue;
+
+/// One message of a frame, or what was wrong with it.
+pub type Decoded<'a, P> = Result<ServerMessage<'a, P>, FrameError>;
+
+/// Decodes the frames of a socket into messages for the core.
+pub trait Codec: 'static {
+    /// What listeners are handed.
+    type Payload: Payload + 'static;
+
+    /// Decodes one text frame (`data` is the socket's `MessageEvent.data`, a JS string), calling `each` with every
+    /// message or error in it, in order. Binary frames never reach a codec.
+    fn decode(data: &JsValue, each: &mut dyn FnMut(Decoded<'_, Self::Payload>));
+}
+
+/// Frames decoded by `serde_json`; payloads are [`JsonObject`](pondsocket_proto::JsonObject)s.
+#[cfg(feature = "serde")]
+pub struct JsonCodec;
+
+#[cfg(feature = "serde")]
+impl Codec for JsonCodec {
+    type Payload = pondsocket_proto::JsonObject;
+
+    fn decode(data: &JsValue, each: &mut dyn FnMut(Decoded<'_, Self::Payload>)) {
+        let text = data.dyn_ref::<js_sys::JsString>().map(crate::platform::string_from_js).unwrap_or_default();
+        for message in pondsocket_proto::json::decode_frame(&text) {
+            each(message);
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+use wasm_bindgen::JsCast;

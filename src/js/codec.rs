@@ -1,0 +1,270 @@
+//! Frames parsed by `JSON.parse`, payloads kept as the JS objects it made: the npm package's [`Codec`].
+//!
+//! One call per frame parses it, checks the envelope (field types, action, presence shape), and writes the routing
+//! fields straight into a buffer in wasm memory; the payload stays a JS object that listeners get as is. Asking
+//! for `action`, `event`, `channelName` and `requestId` one by one would take a dozen crossings per message. A
+//! frame of several newline-separated objects is split and each object read the same way; what is wrong with a
+//! malformed object comes back as a code, so the wasm carries no JSON parser and no message text.
+
+use std::borrow::Cow;
+use std::cell::UnsafeCell;
+
+use js_sys::{Array, Reflect};
+use pondsocket_proto::{FrameError, FrameErrorKind, Payload, ServerMessage};
+use pondsocket_web::{Codec, Decoded};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+let payload, presence, changed, lines = null, at = 0, detail = '', excerpt = '', fields = null;
+let memory, bytes, scratch = 0, room = 0;
+const ACTIONS = ['CONNECT', 'SYSTEM', 'BROADCAST', 'ERROR', 'PRESENCE'];
+const KINDS = ['JOIN', 'LEAVE', 'UPDATE'];
+const NAMES = ['action', 'event', 'channelName', 'requestId'];
+export function useScratch(wasmMemory, start, size) {
+  memory = wasmMemory;
+  bytes = new Uint8Array(memory.buffer);
+  scratch = start;
+  room = size;
+}
+function put(text, start, end) {
+  const n = text.length;
+  if (start + n > end) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f || c === 0) return -1;
+    bytes[start + i] = c;
+  }
+  return start + n;
+}
+function header(value) {
+  if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
+  bytes[scratch] = value | (lines !== null && at < lines.length ? 2 : 0);
+}
+// A negative code: what is wrong with the object `text`.
+function fail(code, what, text) {
+  detail = what;
+  const trimmed = text.trim();
+  const chars = Array.from(trimmed);
+  excerpt = chars.length > 80 ? chars.slice(0, 80).join('') + '\u2026' : trimmed;
+  header(0);
+  return code;
+}
+function isObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+// One parsed object: the bytes of routing fields written (ASCII that fits), -2 (take them one by one), or a failure.
+function read(frame, text) {
+  if (!isObject(frame)) return fail(-12, '', text);
+  const values = [frame.action, frame.event, frame.channelName, frame.requestId];
+  for (let i = 0; i < 4; i++) {
+    const value = values[i];
+    if (value === undefined || value === null) {
+      if (i < 3) return fail(-13, i, text);
+    } else if (typeof value !== 'string') {
+      return fail(-14, i, text);
+    }
+  }
+  const p = frame.payload;
+  if (p === undefined || p === null) return fail(-13, 4, text);
+  if (!isObject(p)) return fail(-14, 4, text);
+  const action = values[0];
+  if (!ACTIONS.includes(action)) return fail(-15, action, text);
+  if (action === 'PRESENCE') {
+    if (!KINDS.includes(values[1])) return fail(-16, values[1], text);
+    if (!('presence' in p)) return fail(-17, 0, text);
+    if (!Array.isArray(p.presence) || !p.presence.every(isObject)) return fail(-17, 1, text);
+    if (!('changed' in p)) return fail(-17, 2, text);
+    if (!isObject(p.changed)) return fail(-17, 3, text);
+    presence = p.presence;
+    changed = p.changed;
+  }
+  payload = p;
+  const withId = typeof values[3] === 'string';
+  header(withId ? 1 : 0);
+  const end = scratch + room;
+  let next = scratch + 1;
+  for (let i = 0; i < (withId ? 4 : 3) && next >= 0; i++) {
+    if (i > 0) {
+      if (next >= end) { next = -1; break; }
+      bytes[next++] = 0;
+    }
+    next = put(values[i], next, end);
+  }
+  if (next >= 0) return next - scratch;
+  fields = values;
+  return -2;
+}
+function parseLine() {
+  const text = lines[at++];
+  let frame;
+  try { frame = JSON.parse(text); } catch (error) { return fail(-11, String(error && error.message), text); }
+  return read(frame, text);
+}
+// The first object of the frame `data`; then `nextObject` for the others while the header's bit 1 is set.
+export function parseFrame(data) {
+  lines = null;
+  let frame;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    if (data.trim() === '') return fail(-10, '', '');
+    lines = data.split('\n').filter((line) => line.trim() !== '');
+    at = 0;
+    return parseLine();
+  }
+  return read(frame, data);
+}
+export function nextObject() { return parseLine(); }
+export function takePayload() { const p = payload; payload = undefined; return p; }
+export function takePresence() { const p = [presence, changed]; presence = changed = undefined; return p; }
+export function takeField(i) { const f = fields[i]; if (i === 3) fields = null; return f; }
+export function takeDetail() { const d = detail; detail = ''; return d; }
+export function takeExcerpt() { const e = excerpt; excerpt = ''; return e; }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = useScratch)]
+    fn use_scratch(memory: &JsValue, at: *mut u8, size: usize);
+    #[wasm_bindgen(js_name = parseFrame)]
+    fn parse_frame(data: &JsValue) -> i32;
+    #[wasm_bindgen(js_name = nextObject)]
+    fn next_object() -> i32;
+    #[wasm_bindgen(js_name = takePayload)]
+    fn take_payload() -> JsValue;
+    #[wasm_bindgen(js_name = takePresence)]
+    fn take_presence() -> Array;
+    #[wasm_bindgen(js_name = takeField)]
+    fn take_field(index: u32) -> Option<String>;
+    #[wasm_bindgen(js_name = takeDetail)]
+    fn take_detail() -> JsValue;
+    #[wasm_bindgen(js_name = takeExcerpt)]
+    fn take_excerpt() -> String;
+}
+
+const SCRATCH_BYTES: usize = 512;
+/// Header bits: the message has a requestId; more objects of the frame follow.
+const WITH_ID: u8 = 1;
+const MORE: u8 = 2;
+
+/// Written by the JS helper between calls, read by Rust right after: never both at once.
+struct Scratch(UnsafeCell<[u8; SCRATCH_BYTES]>);
+
+thread_local! {
+    static SCRATCH: Box<Scratch> = {
+        let scratch = Box::new(Scratch(UnsafeCell::new([0; SCRATCH_BYTES])));
+        use_scratch(&wasm_bindgen::memory(), scratch.0.get().cast(), SCRATCH_BYTES);
+        scratch
+    };
+}
+
+/// A payload object as `JSON.parse` made it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct JsPayload(pub(crate) JsValue);
+
+/// A presence list (a JS array of objects).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct JsList(pub(crate) JsValue);
+
+impl Default for JsList {
+    fn default() -> Self {
+        JsList(Array::new().into())
+    }
+}
+
+impl Payload for JsPayload {
+    type List = JsList;
+
+    fn string(&self, key: &str) -> Option<String> {
+        Reflect::get(&self.0, &key.into()).ok()?.as_string()
+    }
+
+    fn whole_number(&self, key: &str) -> Option<u32> {
+        let n = Reflect::get(&self.0, &key.into()).ok()?.as_f64()?;
+        (n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0).then_some(n as u32)
+    }
+
+    fn object(&self, key: &str) -> Option<Self> {
+        let value = Reflect::get(&self.0, &key.into()).ok()?;
+        (value.is_object() && !Array::is_array(&value)).then_some(JsPayload(value))
+    }
+}
+
+/// The npm package's codec.
+pub(crate) struct JsCodec;
+
+impl Codec for JsCodec {
+    type Payload = JsPayload;
+
+    fn decode(data: &JsValue, each: &mut dyn FnMut(Decoded<'_, JsPayload>)) {
+        SCRATCH.with(|scratch| {
+            let mut code = parse_frame(data);
+            loop {
+                // SAFETY: the helper has returned; nothing writes the buffer until its next call, after `each`.
+                let buffer: &[u8; SCRATCH_BYTES] = unsafe { &*scratch.0.get() };
+                let header = buffer[0];
+                each(message(code, buffer));
+                if header & MORE == 0 {
+                    break;
+                }
+                code = next_object();
+            }
+        });
+    }
+}
+
+/// The message the helper's answer `code` describes.
+fn message(code: i32, buffer: &[u8; SCRATCH_BYTES]) -> Decoded<'_, JsPayload> {
+    let with_id = buffer[0] & WITH_ID != 0;
+    let mut fields: [Cow<'_, str>; 4] = Default::default();
+    match code {
+        -2 => {
+            for (i, field) in fields.iter_mut().enumerate().take(if with_id { 4 } else { 3 }) {
+                *field = take_field(i as u32).unwrap_or_default().into();
+            }
+        }
+        written if written >= 0 => {
+            let written = usize::try_from(written).unwrap_or(0).min(SCRATCH_BYTES);
+            // The helper wrote ASCII only, so every part is UTF-8.
+            let text = std::str::from_utf8(&buffer[1..written]).unwrap_or_default();
+            for (field, part) in fields.iter_mut().zip(text.split('\0')) {
+                *field = Cow::Borrowed(part);
+            }
+        }
+        failure => return Err(frame_error(failure)),
+    }
+    let [action, event, channel_name, request_id] = fields;
+    let request_id = with_id.then_some(request_id);
+    let payload = JsPayload(take_payload());
+    ServerMessage::from_envelope(&action, event, channel_name, request_id, payload, |_| {
+        let pair = take_presence();
+        Ok((JsList(pair.get(0)), JsPayload(pair.get(1))))
+    })
+    .map_err(|kind| FrameError { kind, excerpt: String::new() })
+}
+
+const FIELDS: [&str; 5] = ["action", "event", "channelName", "requestId", "payload"];
+const PRESENCE_PROBLEMS: [&str; 4] = [
+    "missing `presence`",
+    "`presence` must be an array of objects",
+    "missing `changed`",
+    "`changed` must be an object",
+];
+
+fn frame_error(code: i32) -> FrameError {
+    let detail = take_detail();
+    let index = detail.as_f64().unwrap_or(0.0) as usize;
+    let text = || detail.as_string().unwrap_or_default();
+    let kind = match code {
+        -10 => FrameErrorKind::Empty,
+        -11 => FrameErrorKind::NotJson(text()),
+        -13 => FrameErrorKind::MissingField(FIELDS[index.min(4)]),
+        -14 => FrameErrorKind::WrongType {
+            field: FIELDS[index.min(4)],
+            expected: if index == 4 { "an object" } else { "a string" },
+        },
+        -15 => FrameErrorKind::UnknownAction(text()),
+        -16 => FrameErrorKind::UnknownPresenceEvent(text()),
+        -17 => FrameErrorKind::BadPresence(PRESENCE_PROBLEMS[index.min(3)]),
+        _ => FrameErrorKind::NotAnObject,
+    };
+    FrameError { kind, excerpt: take_excerpt() }
+}
