@@ -1,11 +1,102 @@
-//! Between JS values and the client's Rust types: argument checks, options and payloads. Messages are put together
-//! by concatenation: `core::fmt` stays out of the wasm.
+//! Between JS values and the client's Rust types: argument checks, options and payloads. The constructor's
+//! options and params are read in JS, which checks them and writes their messages; elsewhere messages are put
+//! together by concatenation: `core::fmt` stays out of the wasm.
 
 use js_sys::{Array, Function, Object, Reflect, JSON};
 use pondsocket_proto::{Options, MAX_DURATION_MS};
 use pondsocket_web::host::{describe, string_from_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+
+#[wasm_bindgen(inline_js = r#"
+const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+const plain = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const message = (e) => (e !== null && typeof e === 'object' && typeof e.message === 'string' ? e.message : String(e));
+// The connection params as a flat array of query-string pairs: strings as they are, objects and arrays as JSON,
+// other values as text; null and undefined left out.
+export function queryParams(params) {
+  if (params === undefined || params === null) return [];
+  if (!plain(params)) throw new TypeError('`params` must be an object, got ' + kind(params));
+  const pairs = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null) continue;
+    let text = value;
+    if (typeof value === 'object') {
+      try { text = JSON.stringify(value); } catch (e) {
+        throw new TypeError('`params.' + key + '` cannot be serialized: ' + message(e));
+      }
+    }
+    pairs.push(key, String(text));
+  }
+  return pairs;
+}
+const NAMES = ['connectionTimeout', 'baseReconnectDelay', 'maxReconnectDelay', 'responseTimeout', 'joinTimeout',
+  'pingInterval', 'maxReconnectAttempts', 'maxQueueSize', 'WebSocket'];
+const MAX = 2147483647;
+// The constructor's options in the order of NAMES, checked; undefined where not given, 0 for a null pingInterval.
+export function parseOptions(options) {
+  const out = new Array(NAMES.length);
+  if (options === undefined || options === null) return out;
+  if (!plain(options)) throw new TypeError('`options` must be an object, got ' + kind(options));
+  for (const [name, value] of Object.entries(options)) {
+    const at = NAMES.indexOf(name);
+    if (at < 0) {
+      throw new TypeError('unknown option `' + name + '`; the options are connectionTimeout, baseReconnectDelay, '
+        + 'maxReconnectDelay, maxReconnectAttempts, pingInterval, maxQueueSize, responseTimeout, joinTimeout and WebSocket');
+    }
+    if (value === undefined) continue;
+    if (at === 5 && value === null) { out[at] = 0; continue; }
+    if (at < 6) {
+      if (typeof value !== 'number') throw new TypeError('`' + name + '` must be a number of milliseconds, got ' + kind(value));
+      if (!(value > 0 && value <= MAX)) {
+        throw new TypeError('`' + name + '` must be between 1 and ' + MAX + ' milliseconds, got ' + value);
+      }
+      out[at] = Math.ceil(value);
+    } else if (at < 8) {
+      const min = at === 6 ? -1 : 1;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 4294967295) {
+        throw new TypeError('`' + name + '` must be a whole number from ' + min + ', got '
+          + (typeof value === 'number' ? value : kind(value)));
+      }
+      out[at] = value;
+    } else {
+      if (typeof value !== 'function') throw new TypeError('`options.WebSocket` must be a function, got ' + kind(value));
+      out[at] = value;
+    }
+  }
+  return out;
+}
+"#)]
+extern "C" {
+    /// The connection params as a flat array of query-string pairs.
+    #[wasm_bindgen(js_name = queryParams, catch)]
+    pub(super) fn query_params(params: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(js_name = parseOptions, catch)]
+    fn parse_options_js(options: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// The constructor's `options`, checked: unknown names and values out of range are a `TypeError`.
+pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function>), JsValue> {
+    let given = parse_options_js(value)?;
+    let mut options = Options::default();
+    let number = |i: u32| given.get(i).as_f64();
+    let duration = |i: u32, default: u64| number(i).map_or(default, |ms| ms as u64);
+    options.connection_timeout = duration(0, options.connection_timeout);
+    options.base_reconnect_delay = duration(1, options.base_reconnect_delay);
+    options.max_reconnect_delay = duration(2, options.max_reconnect_delay);
+    options.response_timeout = duration(3, options.response_timeout);
+    options.join_timeout = duration(4, options.join_timeout);
+    if let Some(ping) = number(5) {
+        options.ping_interval = (ping > 0.0).then_some(ping as u64);
+    }
+    if let Some(attempts) = number(6) {
+        options.max_reconnect_attempts = (attempts >= 0.0).then_some(attempts as u32);
+    }
+    if let Some(size) = number(7) {
+        options.max_queue_size = size as usize;
+    }
+    Ok((options, given.get(8).dyn_into::<Function>().ok()))
+}
 
 use super::errors::type_error;
 
@@ -63,113 +154,23 @@ pub(super) fn object(properties: &[(&str, JsValue)]) -> JsValue {
     object.into()
 }
 
-/// The client's connection params as query-string pairs: strings as they are, numbers and booleans as text,
-/// objects as JSON; `null` and `undefined` values are left out.
-pub(super) fn query_params(value: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
-    }
-    if !is_plain_object(value) {
-        return Err(must_be("params", "an object", value));
-    }
-    let mut pairs = Vec::new();
-    for entry in Object::entries(value.unchecked_ref()).iter() {
-        let entry: Array = entry.unchecked_into();
-        let key = entry.get(0).as_string().unwrap_or_default();
-        let item = entry.get(1);
-        let text = if item.is_undefined() || item.is_null() {
-            continue;
-        } else if let Some(text) = item.as_string() {
-            text
-        } else if is_plain_object(&item) || Array::is_array(&item) {
-            let json = JSON::stringify(&item)
-                .map_err(|e| type_error(&["`params.", &key, "` cannot be serialized: ", &describe(&e)].concat()))?;
-            json.as_string().unwrap_or_default()
-        } else {
-            js_sys::JsString::from(item).into()
-        };
-        pairs.push((key, text));
-    }
-    Ok(pairs)
-}
 
 /// A number as JS writes it.
 fn number_text(n: f64) -> String {
     js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
 }
 
-/// A duration option or argument in milliseconds: a positive finite number, rounded up to whole milliseconds.
-fn duration(value: &JsValue, name: &str) -> Result<u64, JsValue> {
-    let Some(ms) = value.as_f64() else {
-        return Err(must_be(name, "a number of milliseconds", value));
-    };
-    if !ms.is_finite() || ms <= 0.0 || ms > MAX_DURATION_MS as f64 {
-        let range = ["between 1 and ", &number_text(MAX_DURATION_MS as f64), " milliseconds"].concat();
-        return Err(type_error(&["`", name, "` must be ", &range, ", got ", &number_text(ms)].concat()));
-    }
-    Ok(ms.ceil() as u64)
-}
-
+/// A request's `timeoutMs`: a positive finite number of milliseconds, rounded up; `undefined` and `null` are none.
 pub(super) fn optional_timeout(value: &JsValue) -> Result<Option<u64>, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    duration(value, "timeoutMs").map(Some)
-}
-
-fn whole_number(value: &JsValue, name: &str, min: i32) -> Result<f64, JsValue> {
-    match value.as_f64() {
-        Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(u32::MAX) => Ok(n),
-        _ => {
-            let shown = value.as_f64().map_or_else(|| type_name(value), number_text);
-            let what = ["a whole number from ", &number_text(f64::from(min))].concat();
-            Err(type_error(&["`", name, "` must be ", &what, ", got ", &shown].concat()))
-        }
+    let Some(ms) = value.as_f64() else {
+        return Err(must_be("timeoutMs", "a number of milliseconds", value));
+    };
+    if !ms.is_finite() || ms <= 0.0 || ms > MAX_DURATION_MS as f64 {
+        let range = ["between 1 and ", &number_text(MAX_DURATION_MS as f64), " milliseconds"].concat();
+        return Err(type_error(&["`timeoutMs` must be ", &range, ", got ", &number_text(ms)].concat()));
     }
-}
-
-/// The constructor's `options`, checked: unknown names and values out of range are a `TypeError`.
-pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function>), JsValue> {
-    let mut options = Options::default();
-    let mut websocket = None;
-    if value.is_undefined() || value.is_null() {
-        return Ok((options, websocket));
-    }
-    if !is_plain_object(value) {
-        return Err(must_be("options", "an object", value));
-    }
-    for entry in Object::entries(value.unchecked_ref()).iter() {
-        let entry: Array = entry.unchecked_into();
-        let key = entry.get(0).as_string().unwrap_or_default();
-        let item = entry.get(1);
-        if item.is_undefined() {
-            continue;
-        }
-        match key.as_str() {
-            "connectionTimeout" => options.connection_timeout = duration(&item, &key)?,
-            "baseReconnectDelay" => options.base_reconnect_delay = duration(&item, &key)?,
-            "maxReconnectDelay" => options.max_reconnect_delay = duration(&item, &key)?,
-            "responseTimeout" => options.response_timeout = duration(&item, &key)?,
-            "joinTimeout" => options.join_timeout = duration(&item, &key)?,
-            "pingInterval" => options.ping_interval = if item.is_null() { None } else { Some(duration(&item, &key)?) },
-            "maxReconnectAttempts" => {
-                let n = whole_number(&item, &key, -1)?;
-                options.max_reconnect_attempts = if n < 0.0 { None } else { Some(n as u32) };
-            }
-            "maxQueueSize" => options.max_queue_size = whole_number(&item, &key, 1)? as usize,
-            "WebSocket" => websocket = Some(function_arg(&item, "options.WebSocket")?),
-            other => {
-                return Err(type_error(
-                    &[
-                        "unknown option `",
-                        other,
-                        "`; the options are connectionTimeout, baseReconnectDelay, maxReconnectDelay, \
-                         maxReconnectAttempts, pingInterval, maxQueueSize, responseTimeout, joinTimeout and WebSocket",
-                    ]
-                    .concat(),
-                ))
-            }
-        }
-    }
-    Ok((options, websocket))
+    Ok(Some(ms.ceil() as u64))
 }

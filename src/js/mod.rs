@@ -36,7 +36,7 @@ impl JsPondClient {
         let endpoint = string_arg(&endpoint, "endpoint")?;
         let params = query_params(&params)?;
         let (options, websocket) = parse_options(&options)?;
-        let client = Client::with_websocket(&endpoint, &params, options, websocket).map_err(|e| js_error(&e))?;
+        let client = Client::with_query(&endpoint, &params, options, websocket).map_err(|e| js_error(&e))?;
         Ok(JsPondClient { client })
     }
 

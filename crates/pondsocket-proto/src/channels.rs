@@ -49,7 +49,6 @@ impl<P: Payload> ClientCore<P> {
             // Nobody can join it any more: drop it without a word, rejecting what was sent on it before a join.
             self.end_channel(id, CancelReason::Left);
             self.channels.remove(&id);
-            shrink_map(&mut self.channels);
         }
         self.forget_if_unused(id);
     }
@@ -219,7 +218,6 @@ impl<P: Payload> ClientCore<P> {
     pub(crate) fn forget_if_unused(&mut self, id: ChannelId) {
         if self.channels.get(&id).is_some_and(|c| c.handles == 0 && c.state.is_terminal()) {
             self.channels.remove(&id);
-            shrink_map(&mut self.channels);
         }
     }
 

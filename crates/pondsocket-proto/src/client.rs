@@ -24,6 +24,7 @@ use std::rc::Rc;
 use crate::channel::{Channel, ChannelId, ChannelState, Ending};
 use crate::error::{ChannelError, Error};
 use crate::map::Map;
+use crate::ordered::Ordered;
 use crate::memory::shrink_queue;
 use crate::options::Options;
 use crate::payload::Payload;
@@ -137,12 +138,12 @@ pub struct ClientCore<P: Payload> {
     pub(crate) liveness_timer: TimerSlot,
     pub(crate) last_received: u64,
 
-    pub(crate) channels: Map<ChannelId, Channel<P>>,
+    pub(crate) channels: Ordered<ChannelId, Channel<P>>,
     pub(crate) live_names: Map<Rc<str>, ChannelId>,
     pub(crate) channels_created: u32,
 
-    // Ordered by creation, so that cancelling a channel's requests rejects them in the order they were made.
-    pub(crate) requests: Map<u64, PendingRequest>,
+    // By creation, so that cancelling a channel's requests rejects them in the order they were made.
+    pub(crate) requests: Ordered<u64, PendingRequest>,
     pub(crate) request_keys: Map<Box<str>, u64>,
     pub(crate) requests_made: u64,
     pub(crate) expired: VecDeque<Box<str>>,
@@ -171,10 +172,10 @@ impl<P: Payload> ClientCore<P> {
             reconnect_timer: None,
             liveness_timer: None,
             last_received: 0,
-            channels: Map::default(),
+            channels: Ordered::default(),
             live_names: Map::default(),
             channels_created: 0,
-            requests: Map::default(),
+            requests: Ordered::default(),
             request_keys: Map::default(),
             requests_made: 0,
             expired: VecDeque::new(),
@@ -255,11 +256,7 @@ impl<P: Payload> ClientCore<P> {
 
     /// Channels that are not CLOSED or DECLINED, in creation order.
     pub(crate) fn live_channel_ids(&self) -> Vec<ChannelId> {
-        // Sorted as u64, as request keys are: one instance of the sort in the wasm, not two.
-        let mut ids: Vec<u64> =
-            self.channels.iter().filter(|(_, c)| !c.state.is_terminal()).map(|(id, _)| u64::from(id.0)).collect();
-        ids.sort_unstable();
-        ids.into_iter().map(|id| ChannelId(id as u32)).collect()
+        self.channels.iter().filter(|(_, c)| !c.state.is_terminal()).map(|(&id, _)| id).collect()
     }
 
     pub(crate) fn emit(&mut self, event: Event<P>) {

@@ -16,6 +16,7 @@ pub mod json;
 pub mod map;
 pub mod memory;
 mod options;
+pub mod ordered;
 mod payload;
 mod requests;
 mod rng;

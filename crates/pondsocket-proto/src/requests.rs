@@ -61,9 +61,7 @@ impl<P: Payload> ClientCore<P> {
 
     /// The keys of the requests that match, in the order they were made.
     pub(crate) fn requests_where(&self, matches: impl Fn(&PendingRequest) -> bool) -> Vec<u64> {
-        let mut keys: Vec<u64> = self.requests.iter().filter(|(_, r)| matches(r)).map(|(&k, _)| k).collect();
-        keys.sort_unstable();
-        keys
+        self.requests.iter().filter(|(_, r)| matches(r)).map(|(&k, _)| k).collect()
     }
 
     pub(crate) fn cancel_requests(&mut self, keys: Vec<u64>, reason: &CancelReason) {
@@ -78,7 +76,6 @@ impl<P: Payload> ClientCore<P> {
     /// outcome. A timed-out request's id is remembered so that its late reply is dropped, not delivered.
     pub(crate) fn finish_request(&mut self, key: u64, outcome: Result<P, Error<P>>, expired: bool) {
         let Some(mut pending) = self.requests.remove(&key) else { return };
-        shrink_map(&mut self.requests);
         self.request_keys.remove(&pending.request_id);
         shrink_map(&mut self.request_keys);
         self.timers.cancel(&mut pending.timer);

@@ -231,7 +231,7 @@ impl<C: Codec> Channel<C> {
     }
 
     fn with_listeners<T>(&self, f: impl FnOnce(&mut Listeners<C::Payload>) -> T) -> T {
-        f(self.shared.inner.borrow_mut().channels.entry(self.id).or_default())
+        f(self.shared.inner.borrow_mut().channels.get_or_insert_with(self.id, Default::default))
     }
 
     fn subscription(&self, remove: impl FnOnce(&mut Listeners<C::Payload>) + 'static) -> Subscription {

@@ -100,6 +100,20 @@ impl<C: Codec> Client<C> {
         options: Options,
         websocket_constructor: Option<Function>,
     ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
+        Self::with_query(endpoint, &platform::flat_pairs(params), options, websocket_constructor)
+    }
+
+    /// As [`Client::with_websocket`], with the params as a JS array: key, value, key, value...
+    ///
+    /// # Errors
+    /// As [`Client::new`].
+    #[doc(hidden)]
+    pub fn with_query(
+        endpoint: &str,
+        params: &js_sys::Array,
+        options: Options,
+        websocket_constructor: Option<Function>,
+    ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
         let url = platform::resolve_endpoint(endpoint, params).map_err(pondsocket_proto::Error::InvalidUrl)?;
         let core = pondsocket_proto::ClientCore::new(url, options, platform::random_seed())?;
         Ok(Client { shared: Shared::new(core, websocket_constructor) })

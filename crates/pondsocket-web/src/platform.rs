@@ -1,6 +1,6 @@
 //! What the shell needs from the JS host, browser or Node: a clock, entropy, the page's location, a console.
 
-use js_sys::{Function, JsString, Reflect, Uint8Array};
+use js_sys::{Array, Function, JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -20,7 +20,13 @@ export function describe(error) {
 // The endpoint as the URL to open: http(s) becomes ws(s), a relative one is resolved against `base`, the fragment
 // goes, and each param replaces one of the same name in the query. Throws a message that never repeats the query
 // string, which may hold a token.
-export function resolveEndpoint(endpoint, keys, values, base) {
+// `message` without the query string of `url`.
+export function redactQuery(message, url) {
+  const query = url.split('?')[1];
+  return query ? message.split(query).join('\u2026') : message;
+}
+// `params` is a flat array: key, value, key, value...
+export function resolveEndpoint(endpoint, params, base) {
   const text = endpoint.trim();
   const shown = JSON.stringify(text.split('?')[0]);
   if (text === '') throw 'the endpoint is empty';
@@ -36,9 +42,9 @@ export function resolveEndpoint(endpoint, keys, values, base) {
     throw 'unsupported scheme "' + url.protocol.slice(0, -1) + '": use ws://, wss://, http:// or https://';
   }
   if (url.hostname === '') throw shown + ' has no host';
-  const encoded = keys.map(encodeURIComponent);
+  const encoded = params.filter((_, i) => i % 2 === 0).map(encodeURIComponent);
   const kept = url.search.slice(1).split('&').filter((pair) => pair !== '' && !encoded.includes(pair.split('=')[0]));
-  const query = kept.concat(encoded.map((key, i) => key + '=' + encodeURIComponent(values[i]))).join('&');
+  const query = kept.concat(encoded.map((key, i) => key + '=' + encodeURIComponent(params[2 * i + 1]))).join('&');
   return scheme + '//' + url.host + url.pathname + (query === '' ? '' : '?' + query);
 }
 "#)]
@@ -49,13 +55,11 @@ extern "C" {
     fn page_href() -> Option<String>;
     /// A thrown JS value as text: its `message` if it has one, else the value itself.
     pub fn describe(error: &JsValue) -> String;
+    /// `message` without the query string of `url` (which may hold a token).
+    #[wasm_bindgen(js_name = redactQuery)]
+    pub(crate) fn redact_query(message: &str, url: &str) -> String;
     #[wasm_bindgen(js_name = resolveEndpoint, catch)]
-    fn resolve_endpoint_js(
-        endpoint: &str,
-        keys: Vec<String>,
-        values: Vec<String>,
-        base: Option<String>,
-    ) -> Result<String, JsValue>;
+    fn resolve_endpoint_js(endpoint: &str, params: &Array, base: Option<String>) -> Result<String, JsValue>;
 }
 
 #[wasm_bindgen]
@@ -88,18 +92,23 @@ pub(crate) fn random_seed() -> [u8; 32] {
     seed
 }
 
-/// The WebSocket URL for `endpoint` with `params` added to its query, as the host's `URL` parses it; a relative
-/// endpoint is resolved against the page's location.
+/// The WebSocket URL for `endpoint` with `params` (a flat array: key, value, ...) added to its query, as the
+/// host's `URL` parses it; a relative endpoint is resolved against the page's location.
 ///
 /// # Errors
 /// Why the endpoint cannot be used, without its query string.
-pub(crate) fn resolve_endpoint<K: AsRef<str>, V: AsRef<str>>(
-    endpoint: &str,
-    params: &[(K, V)],
-) -> Result<String, String> {
-    let keys = params.iter().map(|(k, _)| k.as_ref().to_owned()).collect();
-    let values = params.iter().map(|(_, v)| v.as_ref().to_owned()).collect();
-    resolve_endpoint_js(endpoint, keys, values, page_href()).map_err(|thrown| describe(&thrown))
+pub(crate) fn resolve_endpoint(endpoint: &str, params: &Array) -> Result<String, String> {
+    resolve_endpoint_js(endpoint, params, page_href()).map_err(|thrown| describe(&thrown))
+}
+
+/// Pairs as the flat array [`resolve_endpoint`] takes.
+pub(crate) fn flat_pairs<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Array {
+    let array = Array::new();
+    for (key, value) in params {
+        array.push(&key.as_ref().into());
+        array.push(&value.as_ref().into());
+    }
+    array
 }
 
 /// Reports what cannot be reported anywhere else (an `onError` callback that throws).

@@ -13,11 +13,11 @@ use wasm_bindgen::prelude::*;
 
 use crate::codec::Codec;
 use crate::listeners::Listeners;
-use crate::platform::now;
+use crate::platform::{self, now};
 use crate::socket::SocketDriver;
 use crate::timer::WakeTimer;
 use pondsocket_proto::map::Map;
-use pondsocket_proto::memory::shrink_map;
+use pondsocket_proto::ordered::Ordered;
 use pondsocket_proto::{
     ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, FrameError,
     FrameErrorKind, Output, Payload, PresenceKind, RequestHandle, SocketId,
@@ -62,8 +62,8 @@ pub(crate) struct Inner<C: Codec> {
     pub(crate) state_listeners: Listeners<StateListener>,
     pub(crate) error_listeners: Listeners<ErrorListener<C::Payload>>,
     pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
-    pub(crate) channels: Map<ChannelId, ChannelListeners<C::Payload>>,
-    pub(crate) requests: Map<RequestHandle, ResponseCallback<C::Payload>>,
+    pub(crate) channels: Ordered<ChannelId, ChannelListeners<C::Payload>>,
+    pub(crate) requests: Ordered<RequestHandle, ResponseCallback<C::Payload>>,
 }
 
 pub(crate) struct Shared<C: Codec> {
@@ -84,8 +84,8 @@ impl<C: Codec> Shared<C> {
                 state_listeners: Listeners::default(),
                 error_listeners: Listeners::default(),
                 reconnect_listeners: Listeners::default(),
-                channels: Map::default(),
-                requests: Map::default(),
+                channels: Ordered::default(),
+                requests: Ordered::default(),
             }),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
@@ -118,12 +118,8 @@ impl<C: Codec> Shared<C> {
     }
 
     fn forget_listeners(&self, id: ChannelId) {
-        let removed = {
-            let mut inner = self.inner.borrow_mut();
-            let removed = inner.channels.remove(&id);
-            shrink_map(&mut inner.channels);
-            removed
-        };
+        // Taken out first, dropped after the borrow ends: a listener's drop may touch the client.
+        let removed = self.inner.borrow_mut().channels.remove(&id);
         drop(removed);
     }
 
@@ -188,10 +184,7 @@ fn open_socket<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str) {
         }
         Err(message) => {
             // A host's message may quote the URL; its query string (often a token) must not reach onError.
-            let message = match url.split_once('?') {
-                Some((_, query)) if !query.is_empty() => message.replace(query, "…"),
-                _ => message,
-            };
+            let message = platform::redact_query(&message, url);
             // An error before the socket opened is a failed attempt: the core schedules a reconnect.
             let mut inner = shared.inner.borrow_mut();
             inner.core.handle_socket_error(socket, now(), &["cannot open a WebSocket: ", &message].concat());
@@ -260,12 +253,7 @@ fn deliver<C: Codec>(shared: &Rc<Shared<C>>, event: Event<C::Payload>) {
         }
         Event::Error(error) => shared.report(&error),
         Event::Response(handle, outcome) => {
-            let callback = {
-                let mut inner = shared.inner.borrow_mut();
-                let callback = inner.requests.remove(&handle);
-                shrink_map(&mut inner.requests);
-                callback
-            };
+            let callback = shared.inner.borrow_mut().requests.remove(&handle);
             if let Some(callback) = callback {
                 callback(outcome);
             }
