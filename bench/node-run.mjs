@@ -3,6 +3,7 @@
 // CLIENT: ours (pkg/node/index.cjs, or $BENCH_PKG/node/index.cjs), peer (@eleven-am/pondsocket-client as shipped: in Node it uses the `websocket`
 // package), peer-gws (the peer's own browser class, on Node's global WebSocket like ours and the floor), floor.
 // BENCH_DEPS names the folder whose node_modules hold the peer (target/bench-deps).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,13 +49,31 @@ function loadClient(name) {
   }
 }
 
+// The client's module load (for ours: reading, compiling and instantiating the wasm, synchronously), timed for the
+// cold-start scenario. Everything before it (Node itself, this script, the global WebSocket) is the same for all.
+const loadCpu = process.cpuUsage();
+const loadStart = performance.now();
 const Client = loadClient(clientName);
+const loadWallMs = performance.now() - loadStart;
+const loadUsage = process.cpuUsage(loadCpu);
 if (clientName === 'ours' && !wasmInstance) throw new Error('could not find the wasm instance of pkg/node');
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/** Linux: the resident set split into anonymous memory (heaps, malloc, code) and mapped files (the node binary). */
+function residentParts() {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kB = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
+    return { rssAnon: kB('RssAnon'), rssFile: kB('RssFile') };
+  } catch {
+    return {};
+  }
+}
 const hooks = {
   timeoutMs: params.timeoutMs ?? 60_000,
   settleMs: 50,
+  load: { wallMs: loadWallMs, cpuMs: (loadUsage.user + loadUsage.system) / 1000 },
   async sample() {
     const { user, system } = process.cpuUsage();
     return { cpuMs: (user + system) / 1000, extra: { userMs: user / 1000, systemMs: system / 1000 } };
@@ -71,9 +90,11 @@ const hooks = {
     return {
       wasmBytes: wasmInstance ? wasmInstance.exports.memory.buffer.byteLength : 0,
       heapUsed: usage.heapUsed,
+      heapTotal: usage.heapTotal,
       external: usage.external,
       arrayBuffers: usage.arrayBuffers,
       rss: usage.rss,
+      ...residentParts(),
     };
   },
 };

@@ -1,4 +1,4 @@
-// The benchmark page: loads one client (?client=ours|peer|floor&pkg=/path/of/pkg) and runs scenarios from bench/scenarios.mjs on
+// The benchmark page: loads one client (?client=ours|peer|floor&pkg=/path/of/pkg[&lazy=1]) and runs scenarios from bench/scenarios.mjs on
 // request of the driver (bench/run.mjs), which exposes __benchSample (CDP Performance.getMetrics) and __benchMemory
 // (CDP HeapProfiler.collectGarbage + Runtime.getHeapUsage) to the page.
 import { FloorClient, runScenario } from './scenarios.mjs';
@@ -30,14 +30,17 @@ async function load() {
   }
 }
 
-const loaded = load();
+// With &lazy=1 the client is loaded only when asked (coldStart below times its load); otherwise at once.
+let loaded = null;
+const ensureLoaded = () => (loaded ??= load());
 window.bench = {
-  ready: loaded.then(() => true),
-  async run(scenario, params) {
-    const { Client, wasmBytes } = await loaded;
+  ready: query.get('lazy') === '1' ? Promise.resolve(true) : ensureLoaded().then(() => true),
+  async run(scenario, params, load = undefined) {
+    const { Client, wasmBytes } = await ensureLoaded();
     const hooks = {
       timeoutMs: params.timeoutMs ?? 60_000,
       settleMs: 250,
+      load,
       sample: () => window.__benchSample(),
       async memory() {
         const m = await window.__benchMemory();
@@ -45,5 +48,14 @@ window.bench = {
       },
     };
     return runScenario(scenario, Client, url, params, hooks);
+  },
+  /** The cold-start scenario on a page opened with &lazy=1: times the client's load, then runs it at once. */
+  async coldStart(params) {
+    const before = await window.__benchSample();
+    const t0 = performance.now();
+    await ensureLoaded();
+    const wallMs = performance.now() - t0;
+    const after = await window.__benchSample();
+    return this.run('cold-start', params, { wallMs, cpuMs: after.cpuMs - before.cpuMs });
   },
 };

@@ -28,6 +28,7 @@ function fmt(value, unit) {
 
 function bytes(n) {
   if (!Number.isFinite(n)) return '—';
+  if (n < 0) return `−${bytes(-n)}`;
   if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(2)} MiB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${n} B`;
@@ -35,6 +36,13 @@ function bytes(n) {
 
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
 const fmtRatio = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}` : '—');
+
+/** For a row of shares (ours − floor against peer − floor): the difference, the figure the target is about. */
+function shareVerdict(ours, peer) {
+  if (!Number.isFinite(ours) || !Number.isFinite(peer)) return '';
+  const d = ours - peer;
+  return d >= 0 ? `${bytes(d)} more than the peer's` : `${bytes(-d)} less than the peer's`;
+}
 
 /** "1.9× slower" / "1.3× faster" (or larger/smaller) for ours against another client, from a ratio ours/other. */
 function verdict(r, better, kind) {
@@ -73,12 +81,47 @@ function speedRows(info) {
 
 const POINTS = [['start', 'start'], ['afterCycles', 'after cycles'], ['afterRequests', 'after requests']];
 
+/**
+ * Cold start, per environment: the first `count` messages of a fresh process (Node) or page (Chromium), CPU and
+ * wall time from just before the client is created; and the module's load before it.
+ */
+function coldRows(info, env) {
+  const c = info.params['cold-start'];
+  const n = c.count.toLocaleString('en-US');
+  const cpu = env === 'node' ? 'process CPU' : 'main-thread CPU';
+  return [
+    { key: 'cpuMs', label: `cold start: connect + first ${n} × ~${c.size} B, ${cpu} ms`, svg: true },
+    { key: 'wallMs', label: `cold start: connect + first ${n} × ~${c.size} B, wall ms` },
+    { key: 'loadMs', label: 'cold start: module load (import, wasm compile + instantiate), wall ms' },
+    { key: 'loadCpuMs', label: `cold start: module load, ${cpu} ms` },
+  ].map((def) => ({ scenario: 'cold-start', unit: 'ms', better: 'lower', kind: 'speed', ...def }));
+}
+
+/**
+ * Footprint, per environment: what one connected client costs in memory after forced GCs. Node: the process's RSS;
+ * Chromium: the JS heap in use (CDP Runtime.getHeapUsage) + the wasm linear memory. `vs`: the peer column the ratio
+ * is taken against — in Node the peer on the global WebSocket, the same transport as ours and the floor.
+ */
+function footprintRows(env) {
+  const vs = env === 'node' ? 'peer-gws' : 'peer';
+  const vsName = env === 'node' ? 'peer on global WS' : 'peer';
+  const [what, get] = env === 'node'
+    ? ['RSS', (r) => r.rss]
+    : ['JS heap + wasm memory', (r) => r.heapUsed + r.wasmBytes];
+  return [
+    { key: 'total', get, label: `footprint, loaded + 1 client connected: ${what} after GC (ratio vs ${vsName})`, svg: true },
+    { key: 'share', get, share: true, label: `footprint: own share of it (minus the bare WebSocket's, the floor)` },
+  ].map((def) => ({ scenario: 'footprint', unit: 'bytes', better: 'lower', kind: 'memory', vs, ...def }));
+}
+
 /** All rows of the main table: { env, label, unit, better, kind, values: {client: median}, runs: {client: [..]} } */
 function tableRows(report) {
   const { info, results, clients, memoryClients } = report;
+  const footprintClients = report.footprintClients ?? {};
   const rows = [];
   for (const env of Object.keys(results)) {
     for (const def of speedRows(info)) {
+      if (!results[env][def.scenario]) continue;
       const runs = {};
       const values = {};
       for (const client of clients[env]) {
@@ -86,6 +129,17 @@ function tableRows(report) {
         values[client] = median(runs[client]);
       }
       rows.push({ env, ...def, kind: 'speed', values, runs });
+    }
+    if (results[env]['cold-start']) {
+      for (const def of coldRows(info, env)) {
+        const runs = {};
+        const values = {};
+        for (const client of clients[env]) {
+          runs[client] = (results[env]['cold-start'][client] ?? []).map((r) => r[def.key]);
+          values[client] = median(runs[client]);
+        }
+        rows.push({ env, ...def, values, runs });
+      }
     }
     const memRuns = results[env].memory;
     if (memRuns) {
@@ -100,6 +154,30 @@ function tableRows(report) {
           rows.push({ env, scenario: 'memory', key, unit: 'bytes', better: 'lower', kind: 'memory',
             label: `memory ${pointLabel}: ${what}`, values, runs, noRatio: key === 'wasmBytes' });
         }
+      }
+    }
+    const footRuns = results[env].footprint;
+    if (footRuns) {
+      const list = footprintClients[env] ?? Object.keys(footRuns);
+      const all = Object.fromEntries(list.map((client) => [client, footRuns[client] ?? []]));
+      all.floor ??= [];
+      for (const def of footprintRows(env)) {
+        const runs = {};
+        const values = {};
+        if (def.share) {
+          // Ours − floor (and the peer's): medians subtracted; each run beside the floor's run of the same round.
+          const floorMedian = median(all.floor.map(def.get));
+          for (const client of list.filter((c) => c !== 'floor')) {
+            runs[client] = all[client].map((r, i) => def.get(r) - def.get(all.floor[i] ?? { rss: NaN, heapUsed: NaN, wasmBytes: NaN }));
+            values[client] = median(all[client].map(def.get)) - floorMedian;
+          }
+        } else {
+          for (const client of list) {
+            runs[client] = all[client].map(def.get);
+            values[client] = median(runs[client]);
+          }
+        }
+        rows.push({ env, ...def, values, runs });
       }
     }
   }
@@ -117,7 +195,9 @@ function tableRows(report) {
 
 function tableCells(row) {
   const v = row.values;
-  const rOurPeer = row.noRatio ? NaN : ratio(v.ours, v.peer);
+  const vs = row.vs ?? 'peer';
+  // A ratio of shares means something only when both are above the floor.
+  const rOurPeer = row.noRatio || (row.share && !(v.ours > 0 && v[vs] > 0)) ? NaN : ratio(v.ours, v[vs]);
   const rOurFloor = ratio(v.ours, v.floor);
   return {
     env: ENV_NAMES[row.env] ?? row.env,
@@ -128,7 +208,7 @@ function tableCells(row) {
     floor: fmt(v.floor, row.unit),
     rPeer: fmtRatio(rOurPeer),
     rFloor: fmtRatio(rOurFloor),
-    verdict: verdict(rOurPeer, row.better, row.kind),
+    verdict: row.share ? shareVerdict(v.ours, v[vs]) : verdict(rOurPeer, row.better, row.kind),
   };
 }
 
@@ -172,6 +252,7 @@ export function renderSvg(report) {
   const bars = [];
   for (const row of tableRows(report)) {
     if (row.kind === 'memory' && row.key !== 'total') continue;
+    if ((row.scenario === 'cold-start' || row.scenario === 'footprint') && !row.svg) continue;
     const costOf = (other) => {
       const r = ratio(row.values.ours, row.values[other]);
       return row.better === 'higher' ? 1 / r : r;
@@ -179,7 +260,7 @@ export function renderSvg(report) {
     const label = `${ENV_NAMES[row.env] ?? row.env}: ${row.label
       .replace(/: messages\/s$/, ': time per message')
       .replace(/:? (µs|ms)$/, '')}`;
-    const peer = row.noRatio ? NaN : costOf('peer');
+    const peer = row.noRatio ? NaN : costOf(row.vs ?? 'peer');
     const floor = costOf('floor');
     if (!Number.isFinite(peer) && !Number.isFinite(floor)) continue;
     bars.push({ label, peer, floor });
@@ -280,7 +361,7 @@ Generated by \`scripts/bench.sh\` (do not edit by hand; run it again). ${info.qu
 | Chromium | ${info.chromium ?? 'not run'} (headless, driven by playwright-core ${info.playwright}) |
 | server | \`bench/blast-server.mjs\` on Node ${info.node} + ws ${info.ws}, loopback |
 | tools | esbuild ${info.esbuild} (peer bundle and minification) |
-| rounds | ${info.rounds} per speed figure, ${info.memoryRounds} per memory figure, interleaved (each round runs every client, the order rotating between rounds and scenarios); every figure is the median |
+| rounds | ${info.rounds} per speed figure, ${info.memoryRounds} per memory figure${info.coldRounds ? `, ${info.coldRounds} per cold-start figure, ${info.footprintRounds} per footprint figure` : ''}, interleaved (each round runs every client, the order rotating between rounds and scenarios); every figure is the median |
 
 ## Results
 
@@ -327,7 +408,31 @@ ${sizeSection()}${findings()}## What this measures
   one channel joined; after ${n(p.memory.cycles)} cycles of createChannel/join (until JOINED)/leave on distinct channel names; after ${n(p.memory.requests)} more
   requests (${p.memory.batch} concurrent at a time). Wasm memory never shrinks, so it is the high-water mark, not what is live.
   The heap figure includes the runtime's own baseline (the same for both clients in one environment).
-- **The server is not the bottleneck**: it writes prebuilt raw WebSocket frames straight to the socket, paced by
+${p['cold-start'] ? `- **Cold start**: a fresh Node process (\`node --expose-gc bench/node-run.mjs\`) or a fresh page in a new browser context
+  (a new renderer, nothing cached: the server sends \`Cache-Control: no-store\`) per run, no warm-up, no pause. The
+  client's module is loaded first and timed on its own (**module load**: Node — \`require\`/\`import\` of the package,
+  which for ours reads, compiles and instantiates the wasm synchronously; Chromium — the dynamic \`import()\` of the
+  package, which for ours fetches, compiles and instantiates the wasm; wall time by \`performance.now()\`, CPU as below).
+  Then, from just before the client is created to the listener's ${n(p['cold-start'].count)}th message: connect, join one channel, a blast of
+  ${n(p['cold-start'].count)} \`BROADCAST\` frames of ~${p['cold-start'].size} B (checked in order, as in the inbound scenario). **CPU**: Node —
+  \`process.cpuUsage()\` (user + system, every thread of the process: lazy compilation and the background tier-up of
+  the wasm and of the JS are in it); Chromium — the renderer main thread's \`TaskDuration\` (CDP, \`threadTicks\`): work
+  on V8's background threads (streaming compilation, tier-up to TurboFan) is not in it; a function compiled lazily on
+  its first call is, and so is the slower code the main thread runs until tier-up is done. Wall time too
+  (\`performance.now()\`). The warm scenarios above hide all of this.
+` : ''}${p.footprint ? `- **Footprint**: a fresh process or page that loads one client and connects it (nothing joined), waits ${n(p.footprint.settleMs ?? 1000)} ms
+  (in Node, the first HTTP request of undici, the WebSocket handshake here, holds up to ~30 MB more for ~100 ms
+  while it sets up its wasm HTTP parser; read sooner, that decided the figure), then forces garbage collection three times (Node \`gc()\`, Chromium CDP \`HeapProfiler.collectGarbage\`, with pauses) and reads
+  the memory. Node: the process's resident set, \`process.memoryUsage().rss\` (the wasm's compiled code, its linear
+  memory and the JS heap all in it; the processes run with \`${info.footprintEnv || 'MALLOC_MMAP_THRESHOLD_=65536'}\`: with glibc's adaptive default,
+  whether ~7 MB that undici frees after its first request stayed resident was a coin toss per process, two modes ~7 MB
+  apart for every client alike; fixed, one client's runs nearly always agree within ~0.3 MB), for ours, the peer's browser class on Node's global \`WebSocket\` (the peer as
+  shipped brings the \`websocket\` package instead; ratios are against the former), and the floor, a bare global
+  \`WebSocket\`. Chromium: the JS heap in use (CDP \`Runtime.getHeapUsage().usedSize\`) plus ours' wasm linear memory
+  (\`WebAssembly.Memory\` \`buffer.byteLength\`); compiled code, wasm's included, is not in either figure. **Own share**:
+  the client's median minus the floor's median — what the client adds to a page or process that already has a
+  WebSocket; "ours vs peer" gives the difference of the two shares.
+` : ''}- **The server is not the bottleneck**: it writes prebuilt raw WebSocket frames straight to the socket, paced by
   backpressure; over the whole run it spent ${Number.isFinite(serverUsPerFrame) ? serverUsPerFrame.toFixed(2) : '—'} µs of CPU per blast frame
   (${server ? n(server.framesSent) : '—'} frames), i.e. it could feed ${Number.isFinite(serverUsPerFrame) ? n(Math.round(1e6 / serverUsPerFrame)) : '—'} frames/s, well above the fastest client. With two cores the
   server and the client each have about one; in Chromium the network process shares them too, the same for every

@@ -3,7 +3,11 @@
 // with the order of the clients rotating, then writes docs/BENCHMARKS.md and docs/benchmarks.svg from the medians
 // and prints the table. Any failed check (a message lost, a reply that does not match) fails the whole run.
 //
-//   node bench/run.mjs [--quick] [--rounds N] [--env node,browser] [--command TEXT]
+//   node bench/run.mjs [--quick] [--rounds N] [--memory-rounds N] [--cold-rounds N] [--footprint-rounds N]
+//                      [--env node,browser] [--scenarios LIST] [--command TEXT]
+// --scenarios (or BENCH_SCENARIOS): a comma-separated subset of inbound-small, inbound-large, rr-seq, rr-conc,
+// fanout, memory, cold-start, footprint. A run of a subset prints its table and writes target/bench/results-partial.json
+// but leaves docs/ alone (the document is one full run).
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,6 +38,8 @@ const option = (name, fallback) => {
 const quick = flag('quick');
 const rounds = Number(option('rounds', quick ? '1' : '5'));
 const memoryRounds = Number(option('memory-rounds', quick ? '1' : '3'));
+const coldRounds = Number(option('cold-rounds', quick ? '1' : '5'));
+const footprintRounds = Number(option('footprint-rounds', quick ? '1' : '5'));
 const envs = option('env', 'node,browser').split(',');
 const command = option('command', `node bench/run.mjs ${argv.join(' ')}`.trim());
 const docsDir = join(ROOT, 'docs');
@@ -46,6 +52,8 @@ const PARAMS = quick
     'rr-conc': { count: 1_000, warmup: 200 },
     fanout: { channels: 500, warmup: 1 },
     memory: { cycles: 1_000, requests: 10_000, batch: 100 },
+    'cold-start': { count: 20_000, size: 200 },
+    footprint: { settleMs: 1_000 },
   }
   : {
     'inbound-small': { count: 50_000, size: 200, warmup: 5_000 },
@@ -54,6 +62,8 @@ const PARAMS = quick
     'rr-conc': { count: 1_000, warmup: 1_000 },
     fanout: { channels: 500, warmup: 1 },
     memory: { cycles: 10_000, requests: 100_000, batch: 100 },
+    'cold-start': { count: 20_000, size: 200 },
+    footprint: { settleMs: 1_000 },
   };
 const TIMEOUT_MS = 60_000;
 const SPEED_SCENARIOS = ['inbound-small', 'inbound-large', 'rr-seq', 'rr-conc', 'fanout'];
@@ -62,6 +72,18 @@ const CLIENTS = {
   browser: ['ours', 'peer', 'floor'],
 };
 const MEMORY_CLIENTS = ['ours', 'peer'];
+// Footprint: ours and the peer on the same WebSocket (in Node the global one: peer-gws), and a bare one (floor).
+const FOOTPRINT_CLIENTS = {
+  node: ['ours', 'peer-gws', 'floor'],
+  browser: ['ours', 'peer', 'floor'],
+};
+const ALL_SCENARIOS = [...SPEED_SCENARIOS, 'cold-start', 'memory', 'footprint'];
+const scenarios = option('scenarios', process.env.BENCH_SCENARIOS || ALL_SCENARIOS.join(',')).split(',').filter(Boolean);
+for (const s of scenarios) {
+  if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (known: ${ALL_SCENARIOS.join(', ')})`);
+}
+const partial = ALL_SCENARIOS.some((s) => !scenarios.includes(s));
+const selected = (s) => scenarios.includes(s);
 
 // ---- processes we started, and cleaning them up -------------------------------------------------------------------
 
@@ -105,6 +127,7 @@ async function startServer() {
   const prebuild = [
     ['/bench', PARAMS['inbound-small'].count, 200], ['/bench', PARAMS['inbound-small'].warmup, 200],
     ['/bench', PARAMS['inbound-large'].count, 20_000], ['/bench', PARAMS['inbound-large'].warmup, 20_000],
+    ['/bench', PARAMS['cold-start'].count, PARAMS['cold-start'].size],
   ].map((p) => p.join(':')).join(',');
   const child = track(spawn(process.execPath, [join(ROOT, 'bench', 'blast-server.mjs'), '--port', '0', '--root', ROOT,
     '--prebuild', prebuild], { stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -149,12 +172,20 @@ function snapshotPkg() {
   return { wasmSha: hash('web/pondsocket_wasm_bg.wasm'), builtAt: statSync(join(PKG, 'web', 'pondsocket_wasm_bg.wasm')).mtime.toISOString() };
 }
 
+// The footprint's Node processes run glibc's malloc with a fixed mmap threshold. With the default, adaptive one,
+// whether ~7 MB that undici frees after its first HTTP request (the WebSocket handshake) stays resident was a coin
+// toss per process: RSS came out in two modes ~7 MB apart, for every client alike, more than the differences
+// measured. With this, a client's runs nearly always agree within ~0.3 MB (in one run of 15, ours still fell ~6 MB
+// low; the median takes care of that). (Ignored where the C library is not glibc.)
+const FOOTPRINT_ENV = { MALLOC_MMAP_THRESHOLD_: '65536' };
+
 function runNode(client, scenario, server, params) {
   return new Promise((resolveRun, reject) => {
     const child = track(spawn(process.execPath, [
       '--no-warnings', ...NODE_WS_FLAG, '--expose-gc',
       join(ROOT, 'bench', 'node-run.mjs'), client, scenario, server.ws, JSON.stringify({ ...params, timeoutMs: TIMEOUT_MS }),
-    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_DEPS: DEPS, BENCH_PKG: PKG } }));
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCH_DEPS: DEPS, BENCH_PKG: PKG,
+      ...(scenario === 'footprint' ? FOOTPRINT_ENV : {}) } }));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -209,10 +240,14 @@ async function runBrowser(client, scenario, server, params) {
       const { usedSize, totalSize } = await cdp.send('Runtime.getHeapUsage');
       return { heapUsed: usedSize, heapTotal: totalSize };
     });
-    await page.goto(`${server.http}/bench/page.html?client=${client}&pkg=/${relative(ROOT, PKG)}`);
+    // Cold start: the page loads the client only when asked, so that its load is timed and its first use measured.
+    const cold = scenario === 'cold-start';
+    await page.goto(`${server.http}/bench/page.html?client=${client}&pkg=/${relative(ROOT, PKG)}${cold ? '&lazy=1' : ''}`);
     await page.waitForFunction(() => window.bench, null, { timeout: 30_000 });
     await page.evaluate(() => window.bench.ready);
-    const result = await page.evaluate(([s, p]) => window.bench.run(s, p), [scenario, { ...params, timeoutMs: TIMEOUT_MS }]);
+    const result = cold
+      ? await page.evaluate((p) => window.bench.coldStart(p), { ...params, timeoutMs: TIMEOUT_MS })
+      : await page.evaluate(([s, p]) => window.bench.run(s, p), [scenario, { ...params, timeoutMs: TIMEOUT_MS }]);
     if (problems.length) throw new Error(problems.join('\n'));
     return result;
   } catch (error) {
@@ -300,7 +335,7 @@ const rotate = (list, n) => list.map((_, i) => list[(i + n) % list.length]);
 /** --report-only: render docs/ again from target/bench/results.json (after a change to bench/report.mjs). */
 function reportOnly() {
   const { info, results } = JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8'));
-  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS };
+  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS, footprintClients: FOOTPRINT_CLIENTS };
   writeFileSync(join(docsDir, 'BENCHMARKS.md'), renderMarkdown(report));
   writeFileSync(join(docsDir, 'benchmarks.svg'), renderSvg(report));
   process.stdout.write(`${renderTable(report)}\n`);
@@ -313,7 +348,8 @@ async function main() {
   const pkg = snapshotPkg();
   const versions = await buildPeerBundles();
   const info = { ...machine(), pkgBuilt: pkg.builtAt, wasmSha: pkg.wasmSha, esbuild: versions.esbuild, quick, rounds,
-    memoryRounds, params: PARAMS, command };
+    memoryRounds, coldRounds, footprintRounds, scenarios, params: PARAMS, command,
+    footprintEnv: Object.entries(FOOTPRINT_ENV).map(([k, v]) => `${k}=${v}`).join(' ') };
   log(`machine: ${info.nproc} cores, ${info.cpu}, load ${info.loadStart.map((l) => l.toFixed(2)).join(' ')}`);
   const server = await startServer();
   log(`blast server at ${server.http}`);
@@ -333,8 +369,11 @@ async function main() {
   };
   const runners = { node: runNode, browser: runBrowser };
 
-  const total = rounds * envs.reduce((n, env) => n + SPEED_SCENARIOS.length * CLIENTS[env].length, 0)
-    + memoryRounds * envs.length * MEMORY_CLIENTS.length;
+  const speed = SPEED_SCENARIOS.filter(selected);
+  const total = envs.reduce((n, env) => n + rounds * speed.length * CLIENTS[env].length
+    + (selected('cold-start') ? coldRounds * CLIENTS[env].length : 0)
+    + (selected('memory') ? memoryRounds * MEMORY_CLIENTS.length : 0)
+    + (selected('footprint') ? footprintRounds * FOOTPRINT_CLIENTS[env].length : 0), 0);
   let done = 0;
   const step = async (env, scenario, client) => {
     const t0 = Date.now();
@@ -344,15 +383,23 @@ async function main() {
     log(`[${done}/${total}] ${env} ${scenario} ${client}: ${summarize(scenario, result)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   };
 
-  for (let round = 0; round < Math.max(rounds, memoryRounds); round++) {
+  const allRounds = Math.max(speed.length ? rounds : 0, selected('cold-start') ? coldRounds : 0,
+    selected('memory') ? memoryRounds : 0, selected('footprint') ? footprintRounds : 0);
+  for (let round = 0; round < allRounds; round++) {
     for (const env of rotate(envs, round)) {
       if (round < rounds) {
-        for (const [s, scenario] of SPEED_SCENARIOS.entries()) {
+        for (const [s, scenario] of speed.entries()) {
           for (const client of rotate(CLIENTS[env], round + s)) await step(env, scenario, client);
         }
       }
-      if (round < memoryRounds) {
+      if (selected('cold-start') && round < coldRounds) {
+        for (const client of rotate(CLIENTS[env], round)) await step(env, 'cold-start', client);
+      }
+      if (selected('memory') && round < memoryRounds) {
         for (const client of rotate(MEMORY_CLIENTS, round)) await step(env, 'memory', client);
+      }
+      if (selected('footprint') && round < footprintRounds) {
+        for (const client of rotate(FOOTPRINT_CLIENTS[env], round)) await step(env, 'footprint', client);
       }
     }
   }
@@ -362,9 +409,16 @@ async function main() {
   info.durationS = (Date.now() - started) / 1000;
   info.finishedAt = new Date().toISOString();
   info.sizes = sizes();
+  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS, footprintClients: FOOTPRINT_CLIENTS };
+  if (partial) {
+    // A subset: the table only, and its runs beside (not over) the full run's results.json.
+    writeFileSync(join(OUT, 'results-partial.json'), `${JSON.stringify({ info, results }, null, 2)}\n`);
+    process.stdout.write(`${renderTable(report)}\n`);
+    log(`scenarios ${scenarios.join(', ')} only: wrote target/bench/results-partial.json, left docs/ alone, in ${info.durationS.toFixed(0)} s`);
+    return;
+  }
   writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ info, results }, null, 2)}\n`);
 
-  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS };
   mkdirSync(docsDir, { recursive: true });
   writeFileSync(join(docsDir, 'BENCHMARKS.md'), renderMarkdown(report));
   writeFileSync(join(docsDir, 'benchmarks.svg'), renderSvg(report));
@@ -382,6 +436,12 @@ function summarize(scenario, r) {
     case 'rr-conc':
     case 'fanout':
       return `${r.wallMs.toFixed(1)} ms`;
+    case 'cold-start':
+      return `load ${r.loadMs.toFixed(1)} ms (CPU ${r.loadCpuMs.toFixed(1)} ms), then ${r.count} messages in ${r.wallMs.toFixed(0)} ms, CPU ${r.cpuMs.toFixed(0)} ms`;
+    case 'footprint':
+      return r.rss !== undefined
+        ? `RSS ${mb(r.rss)} MB, heap ${mb(r.heapUsed)} MB, wasm ${mb(r.wasmBytes)} MB`
+        : `heap ${mb(r.heapUsed)} MB, wasm ${mb(r.wasmBytes)} MB`;
     case 'memory':
       return `heap ${mb(r.start.heapUsed)} → ${mb(r.afterCycles.heapUsed)} → ${mb(r.afterRequests.heapUsed)} MB, `
         + `wasm ${mb(r.start.wasmBytes)} → ${mb(r.afterCycles.wasmBytes)} → ${mb(r.afterRequests.wasmBytes)} MB`;

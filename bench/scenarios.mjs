@@ -2,6 +2,8 @@
 // server (bench/blast-server.mjs), warms up, runs the measured part between two calls of `hooks.sample()` (CPU time:
 // process.cpuUsage() in Node, the renderer main thread's TaskDuration from CDP in Chromium), and checks that every
 // message arrived and every reply matched its request — a scenario that cannot show that throws, and the run fails.
+// Two do not warm up: cold-start measures the first messages of a fresh process or page, and footprint only
+// connects and reads the memory.
 //
 // The three clients are driven through the API they share (PondClient, createChannel, join, onChannelStateChange,
 // onMessageEvent, sendMessage, sendForResponse, leave): ours and the peer by their own classes, the floor by
@@ -370,6 +372,62 @@ async function memory(Client, url, { cycles, requests, batch }, hooks) {
   return { cycles, requests, cyclesMs, requestsMs, start, afterCycles, afterRequests };
 }
 
+/**
+ * Cold start: in a fresh process or page, with no warm-up and no pause, the span from just before the client is
+ * created to the `count`-th ~`size` B message delivered to the listener: connect, join, the blast. Whatever the
+ * runtime does on first use (wasm compilation if it is lazy, instantiation if not done at load, tier-up of the hot
+ * paths, JIT of the JS) falls in it; the module's load, measured by the caller before the client exists, comes in
+ * `hooks.load` ({wallMs, cpuMs}) and is reported beside it.
+ */
+async function coldStart(Client, url, { count, size }, hooks) {
+  const before = await hooks.sample();
+  const t0 = now();
+  const client = await connect(Client, url, hooks.timeoutMs);
+  const channel = await joined(client, '/bench', hooks.timeoutMs);
+  let received = 0;
+  let bad = null;
+  let done = null;
+  const all = new Promise((resolve) => { done = resolve; });
+  channel.onMessageEvent('m', (payload) => {
+    if (payload.i !== received && bad === null) bad = `message ${received}: i=${payload.i}, expected ${received}`;
+    received += 1;
+    if (received === count) done();
+  });
+  channel.sendMessage('blast', { count, size });
+  await withTimeout(all, hooks.timeoutMs, () => `${received} of ${count} messages delivered`);
+  const t1 = now();
+  const after = await hooks.sample();
+  await flush(channel);
+  check(bad === null, bad);
+  check(received === count, `${received} messages delivered, expected exactly ${count}`);
+  client.disconnect();
+  return {
+    count, size,
+    wallMs: t1 - t0,
+    cpuMs: after.cpuMs - before.cpuMs,
+    loadMs: hooks.load?.wallMs ?? NaN,
+    loadCpuMs: hooks.load?.cpuMs ?? NaN,
+    extra: after.extra && before.extra ? diffExtra(after.extra, before.extra) : undefined,
+  };
+}
+
+/**
+ * Footprint: the package loaded and one client connected (nothing joined), a pause of `settleMs`, then
+ * `hooks.memory()` (forced GCs, then
+ * the numbers: RSS and heap in Node, JS heap and wasm memory in Chromium). The floor's figure is what a bare
+ * WebSocket costs in the same process, so ours − floor is our own share.
+ */
+async function footprint(Client, url, { settleMs }, hooks) {
+  const client = await connect(Client, url, hooks.timeoutMs);
+  // Long enough for what the runtime does in the background after a first connection to end before the
+  // collections and the reading (in Node, undici's first HTTP request, the handshake, holds up to ~30 MB more for
+  // ~100 ms while it sets up its wasm HTTP parser).
+  await new Promise((resolve) => setTimeout(resolve, settleMs ?? 1_000));
+  const memory = await hooks.memory();
+  client.disconnect();
+  return memory;
+}
+
 export const SCENARIOS = {
   'inbound-small': inbound,
   'inbound-large': inbound,
@@ -377,6 +435,8 @@ export const SCENARIOS = {
   'rr-conc': requestsConcurrent,
   fanout,
   memory,
+  'cold-start': coldStart,
+  footprint,
 };
 
 export async function runScenario(name, Client, url, params, hooks) {

@@ -2,10 +2,14 @@
 # The benchmark (not part of the tests): ours (pkg/) against the peer JS client @eleven-am/pondsocket-client and a
 # bare-WebSocket floor, in Node and in headless Chromium, against bench/blast-server.mjs on loopback. Writes
 # docs/BENCHMARKS.md and docs/benchmarks.svg and prints the table; raw runs in target/bench/results.json.
-#   scripts/bench.sh            full run: 5 interleaved rounds (3 for memory), 50,000 inbound messages, ... (~11 min on 2 cores)
+#   scripts/bench.sh            full run: 5 interleaved rounds (3 for memory), 50,000 inbound messages, ... (~13 min on 2 cores;
+#                               the cold-start and footprint rows, 5 fresh processes/pages each, ~2.5 min of it)
 #   scripts/bench.sh --quick    smoke run: one round, a tenth of the work (~1 min)
-# Other options go to bench/run.mjs: --rounds N, --memory-rounds N, --env node|browser|node,browser,
-#   --report-only (render docs/ again from target/bench/results.json, running nothing).
+# Other options go to bench/run.mjs: --rounds N, --memory-rounds N, --cold-rounds N, --footprint-rounds N,
+#   --env node|browser|node,browser, --report-only (render docs/ again from target/bench/results.json, running nothing),
+#   --scenarios LIST (or BENCH_SCENARIOS=LIST): only these of inbound-small, inbound-large, rr-seq, rr-conc, fanout,
+#   cold-start, memory, footprint; prints their table and writes target/bench/results-partial.json, not docs/.
+#   e.g. scripts/bench.sh --scenarios cold-start,footprint
 #   --rebuild                   rebuild pkg/ first (otherwise it is built only when missing)
 # Every message is counted and every reply matched to its request: a run that cannot show it fails the benchmark.
 set -euo pipefail
