@@ -6,11 +6,12 @@ use crate::channel::{ChannelId, ChannelState};
 use crate::client::{ChannelEvent, ClientCore, Event, SocketId};
 use crate::error::{CancelReason, ChannelError, Error};
 use crate::payload::Payload;
+use crate::time::Instant;
 use crate::wire::{Body, ServerAction, ServerEvent, ServerMessage, GATEWAY};
 
 impl<P: Payload> ClientCore<P> {
     /// One message the host parsed from the socket's frames.
-    pub fn handle_message(&mut self, socket: SocketId, message: ServerMessage<'_, P>, now: u64) {
+    pub fn handle_message(&mut self, socket: SocketId, message: ServerMessage<'_, P>, now: Instant) {
         if self.socket != Some(socket) {
             return;
         }
@@ -18,7 +19,7 @@ impl<P: Payload> ClientCore<P> {
         self.route(message, now);
     }
 
-    fn route(&mut self, message: ServerMessage<'_, P>, now: u64) {
+    fn route(&mut self, message: ServerMessage<'_, P>, now: Instant) {
         if message.action == ServerAction::Connect {
             self.connection_accepted(now);
             return;
@@ -135,7 +136,7 @@ impl<P: Payload> ClientCore<P> {
 impl ClientCore<crate::json::JsonObject> {
     /// A text frame arrived (a Rust host's path, with `serde_json`). Each malformed object in it is reported as
     /// [`Error::MalformedFrame`] and dropped; the others are routed in order.
-    pub fn handle_frame(&mut self, socket: SocketId, frame: &str, now: u64) {
+    pub fn handle_frame(&mut self, socket: SocketId, frame: &str, now: Instant) {
         if self.socket != Some(socket) {
             return;
         }

@@ -20,7 +20,7 @@ use pondsocket_proto::map::Map;
 use pondsocket_proto::ordered::Ordered;
 use pondsocket_proto::{
     ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, FrameError,
-    FrameErrorKind, Output, Payload, PresenceKind, RequestHandle, SocketId,
+    FrameErrorKind, Instant, Output, Payload, PresenceKind, RequestHandle, SocketId,
 };
 
 pub(crate) type StateListener = dyn Fn(ConnectionState);
@@ -93,7 +93,7 @@ impl<C: Codec> Shared<C> {
     }
 
     /// Runs `input` on the core, then carries out what it asked for.
-    pub(crate) fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore<C::Payload>, u64) -> T) -> T {
+    pub(crate) fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore<C::Payload>, Instant) -> T) -> T {
         let result = input(&mut self.inner.borrow_mut().core, now());
         drain(self);
         result
