@@ -28,6 +28,19 @@ function definePondSocket(wasm) {
     constructor(message) { super(message, name); }
   } })[name];
 
+  // The subscription methods, each a call of the class's one `__on` export (one shim in the wasm, not eleven).
+  const subscriptions = (Class, names) => names.forEach((name, kind) => {
+    const method = name === 'onMessageEvent'
+      ? function (event, callback) { return this.__on(kind, event, callback); }
+      : Class === wasm.Channel
+        ? function (callback) { return this.__on(kind, undefined, callback); }
+        : function (callback) { return this.__on(kind, callback); };
+    Object.defineProperty(Class.prototype, name, { value: method, writable: true, configurable: true });
+  });
+  subscriptions(wasm.PondClient, ['onConnectionChange', 'onError', 'onReconnectScheduled']);
+  subscriptions(wasm.Channel, ['onMessage', 'onMessageEvent', 'onJoin', 'onLeave', 'onPresenceChange', 'onUsersChange',
+    'onChannelStateChange', 'onError']);
+
   const errors = {
     ResponseTimeoutError: errorClass('ResponseTimeoutError'),
     RequestCancelledError: errorClass('RequestCancelledError'),

@@ -154,7 +154,6 @@ pub(super) fn object(properties: &[(&str, JsValue)]) -> JsValue {
     object.into()
 }
 
-
 /// A number as JS writes it.
 fn number_text(n: f64) -> String {
     js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()

@@ -65,38 +65,27 @@ impl JsPondClient {
         Ok(JsChannel { channel })
     }
 
-    /// Called at once with the current state, then on every change.
-    #[wasm_bindgen(js_name = onConnectionChange)]
-    pub fn on_connection_change(&self, callback: JsValue) -> Result<Function, JsValue> {
+    /// Every subscription method (`onConnectionChange`, `onError`, `onReconnectScheduled`, defined on the class by
+    /// the package's entry) in one export: each export costs the wasm and the glue its own shim.
+    #[wasm_bindgen(js_name = __on, skip_typescript)]
+    pub fn on(&self, kind: u32, callback: JsValue) -> Result<Function, JsValue> {
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        let subscription = self.client.on_connection_change(move |state| {
-            reporter.call(&callback, &[state.as_str().into()]);
-        });
-        Ok(unsubscriber(subscription))
-    }
-
-    /// Malformed frames, server errors, socket trouble, callbacks that threw.
-    #[wasm_bindgen(js_name = onError)]
-    pub fn on_error(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let subscription = self.client.on_error(move |error| {
-            if let Err(thrown) = callback.call1(&JsValue::NULL, &js_error(error)) {
-                report_to_console("pondsocket-wasm: an onError callback threw", &thrown);
-            }
-        });
-        Ok(unsubscriber(subscription))
-    }
-
-    /// Each planned reconnect: `{ attempt, delayMs }`.
-    #[wasm_bindgen(js_name = onReconnectScheduled)]
-    pub fn on_reconnect_scheduled(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        let subscription = self.client.on_reconnect_scheduled(move |attempt, delay_ms| {
-            let info = convert::object(&[("attempt", attempt.into()), ("delayMs", (delay_ms as f64).into())]);
-            reporter.call(&callback, &[info]);
-        });
+        let subscription = match kind {
+            // Called at once with the current state, then on every change.
+            0 => self.client.on_connection_change(move |state| reporter.call(&callback, &[state.as_str().into()])),
+            // Malformed frames, server errors, socket trouble, callbacks that threw.
+            1 => self.client.on_error(move |error| {
+                if let Err(thrown) = callback.call1(&JsValue::NULL, &js_error(error)) {
+                    report_to_console("pondsocket-wasm: an onError callback threw", &thrown);
+                }
+            }),
+            // Each planned reconnect: `{ attempt, delayMs }`.
+            _ => self.client.on_reconnect_scheduled(move |attempt, delay_ms| {
+                let info = convert::object(&[("attempt", attempt.into()), ("delayMs", (delay_ms as f64).into())]);
+                reporter.call(&callback, &[info]);
+            }),
+        };
         Ok(unsubscriber(subscription))
     }
 
@@ -195,86 +184,37 @@ impl JsChannel {
         promise
     }
 
-    /// Every message: `callback(event, payload)`.
-    #[wasm_bindgen(js_name = onMessage)]
-    pub fn on_message(&self, callback: JsValue) -> Result<Function, JsValue> {
+    /// Every subscription method (`onMessage`, `onMessageEvent`, `onJoin`, `onLeave`, `onPresenceChange`,
+    /// `onUsersChange`, `onChannelStateChange`, `onError`, defined on the class by the package's entry) in one export.
+    /// `event` is `onMessageEvent`'s event name.
+    #[wasm_bindgen(js_name = __on, skip_typescript)]
+    pub fn on(&self, kind: u32, event: JsValue, callback: JsValue) -> Result<Function, JsValue> {
+        let event = if kind == 1 { Some(string_arg(&event, "event")?) } else { None };
         let callback = function_arg(&callback, "callback")?;
         let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_message(move |event, payload| {
-            reporter.call(&callback, &[event.into(), payload.0.clone()]);
-        })))
-    }
-
-    /// Messages named `event`: `callback(payload)`.
-    #[wasm_bindgen(js_name = onMessageEvent)]
-    pub fn on_message_event(&self, event: JsValue, callback: JsValue) -> Result<Function, JsValue> {
-        let event = string_arg(&event, "event")?;
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_message_event(&event, move |payload| {
-            reporter.call(&callback, std::slice::from_ref(&payload.0));
-        })))
-    }
-
-    /// The presence of each user who joins.
-    #[wasm_bindgen(js_name = onJoin)]
-    pub fn on_join(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        Ok(unsubscriber(
-            self.channel.on_join(move |changed| reporter.call(&callback, std::slice::from_ref(&changed.0))),
-        ))
-    }
-
-    /// The presence of each user who leaves.
-    #[wasm_bindgen(js_name = onLeave)]
-    pub fn on_leave(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        Ok(unsubscriber(
-            self.channel.on_leave(move |changed| reporter.call(&callback, std::slice::from_ref(&changed.0))),
-        ))
-    }
-
-    /// Presence updates: `callback({ changed, presence })`.
-    #[wasm_bindgen(js_name = onPresenceChange)]
-    pub fn on_presence_change(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_presence_change(move |changed, all| {
-            let change = convert::object(&[("changed", changed.0.clone()), ("presence", all.0.clone())]);
-            reporter.call(&callback, &[change]);
-        })))
-    }
-
-    /// Everyone present, after every join, leave and update.
-    #[wasm_bindgen(js_name = onUsersChange)]
-    pub fn on_users_change(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_users_change(move |all| {
-            reporter.call(&callback, std::slice::from_ref(&all.0));
-        })))
-    }
-
-    /// Called at once with the current state, then on every change.
-    #[wasm_bindgen(js_name = onChannelStateChange)]
-    pub fn on_channel_state_change(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_state_change(move |state: ChannelState| {
-            reporter.call(&callback, &[state.as_str().into()]);
-        })))
-    }
-
-    /// Errors the server reported about this channel: `callback({ code, message, status })`.
-    #[wasm_bindgen(js_name = onError)]
-    pub fn on_error(&self, callback: JsValue) -> Result<Function, JsValue> {
-        let callback = function_arg(&callback, "callback")?;
-        let reporter = self.reporter();
-        Ok(unsubscriber(self.channel.on_error(move |error| {
-            reporter.call(&callback, &[channel_error_to_js(error)]);
-        })))
+        let call = move |args: &[JsValue]| reporter.call(&callback, args);
+        let subscription = match (kind, event) {
+            // Every message: `callback(event, payload)`.
+            (0, _) => self.channel.on_message(move |event, payload| call(&[event.into(), payload.0.clone()])),
+            // Messages named `event`: `callback(payload)`.
+            (1, Some(event)) => {
+                self.channel.on_message_event(&event, move |payload| call(std::slice::from_ref(&payload.0)))
+            }
+            // The presence of each user who joins, or leaves.
+            (2, _) => self.channel.on_join(move |changed| call(std::slice::from_ref(&changed.0))),
+            (3, _) => self.channel.on_leave(move |changed| call(std::slice::from_ref(&changed.0))),
+            // Presence updates: `callback({ changed, presence })`.
+            (4, _) => self.channel.on_presence_change(move |changed, all| {
+                call(&[convert::object(&[("changed", changed.0.clone()), ("presence", all.0.clone())])])
+            }),
+            // Everyone present, after every join, leave and update.
+            (5, _) => self.channel.on_users_change(move |all| call(std::slice::from_ref(&all.0))),
+            // Called at once with the current state, then on every change.
+            (6, _) => self.channel.on_state_change(move |state: ChannelState| call(&[state.as_str().into()])),
+            // Errors the server reported about this channel: `callback({ code, message, status })`.
+            _ => self.channel.on_error(move |error| call(&[channel_error_to_js(error)])),
+        };
+        Ok(unsubscriber(subscription))
     }
 
     fn reporter(&self) -> Reporter {

@@ -6,6 +6,7 @@ use crate::client::{ChannelEvent, ClientCore, ConnectionState, Event, Output};
 use crate::error::{CancelReason, ChannelError, Error};
 use crate::memory::shrink_map;
 use crate::payload::Payload;
+use crate::time::Instant;
 use crate::timers::TimerKind;
 use crate::wire::{decimal, encode_client_message, ClientAction};
 
@@ -58,7 +59,7 @@ impl<P: Payload> ClientCore<P> {
     ///
     /// # Errors
     /// [`Error::ChannelUnavailable`] for a CLOSED or DECLINED channel.
-    pub fn join(&mut self, id: ChannelId, now: u64) -> Result<(), Error<P>> {
+    pub fn join(&mut self, id: ChannelId, now: Instant) -> Result<(), Error<P>> {
         let state = self.usable_channel(id)?.state;
         if state == ChannelState::Idle {
             self.set_channel_state(id, ChannelState::Joining);
@@ -71,7 +72,7 @@ impl<P: Payload> ClientCore<P> {
 
     /// Leaves the channel: tells the server if it may think we are in it, rejects the channel's pending requests,
     /// drops its queue, and ends CLOSED. Leaving a CLOSED or DECLINED channel does nothing.
-    pub fn leave(&mut self, id: ChannelId, _now: u64) {
+    pub fn leave(&mut self, id: ChannelId, _now: Instant) {
         let Some(channel) = self.channels.get(&id) else { return };
         if channel.state.is_terminal() {
             return;
@@ -105,7 +106,7 @@ impl<P: Payload> ClientCore<P> {
         }
     }
 
-    pub(crate) fn send_join(&mut self, id: ChannelId, now: u64) {
+    pub(crate) fn send_join(&mut self, id: ChannelId, now: Instant) {
         let request_id = self.rng.uuid_v4();
         let deadline = now + self.options.join_timeout;
         let Some(channel) = self.channels.get_mut(&id) else { return };

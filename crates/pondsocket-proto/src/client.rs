@@ -8,12 +8,13 @@
 //! release its borrow of the core before it runs any callback.
 //!
 //! ```
-//! use pondsocket_proto::{ClientCore, ConnectionState, JsonObject, Options, Output};
+//! use pondsocket_proto::{ClientCore, ConnectionState, Instant, JsonObject, Options, Output};
 //! let mut core = ClientCore::<JsonObject>::new("ws://localhost/socket".into(), Options::default(), [0; 32]).unwrap();
-//! core.connect(0);
+//! core.connect(Instant::from_millis(0));
 //! let Some(Output::Open { socket, .. }) = core.poll() else { panic!() };
-//! core.handle_socket_open(socket, 5);
-//! core.handle_frame(socket, r#"{"action":"CONNECT","event":"CONNECTION","channelName":"GATEWAY","requestId":"x","payload":{}}"#, 6);
+//! core.handle_socket_open(socket, Instant::from_millis(5));
+//! let accepted = r#"{"action":"CONNECT","event":"CONNECTION","channelName":"GATEWAY","requestId":"x","payload":{}}"#;
+//! core.handle_frame(socket, accepted, Instant::from_millis(6));
 //! assert_eq!(core.state(), ConnectionState::Connected);
 //! ```
 
@@ -24,12 +25,13 @@ use std::rc::Rc;
 use crate::channel::{Channel, ChannelId, ChannelState, Ending};
 use crate::error::{ChannelError, Error};
 use crate::map::Map;
-use crate::ordered::Ordered;
 use crate::memory::shrink_queue;
 use crate::options::Options;
+use crate::ordered::Ordered;
 use crate::payload::Payload;
 use crate::requests::PendingRequest;
 use crate::rng::Rng;
+use crate::time::Instant;
 use crate::timers::{TimerSlot, Timers};
 use crate::wire::PresenceKind;
 
@@ -88,7 +90,7 @@ pub enum Event<P: Payload> {
     /// The connection state changed.
     ConnectionState(ConnectionState),
     /// A reconnect attempt (1-based) will start at `at` (the same clock as `now`), `delay_ms` from now.
-    ReconnectScheduled { attempt: u32, at: u64, delay_ms: u64 },
+    ReconnectScheduled { attempt: u32, at: Instant, delay_ms: u64 },
     /// An error for the client's `onError`: malformed frames, server errors, socket trouble.
     Error(Error<P>),
     /// Something happened on a channel.
@@ -136,7 +138,7 @@ pub struct ClientCore<P: Payload> {
     pub(crate) connect_timer: TimerSlot,
     pub(crate) reconnect_timer: TimerSlot,
     pub(crate) liveness_timer: TimerSlot,
-    pub(crate) last_received: u64,
+    pub(crate) last_received: Instant,
 
     pub(crate) channels: Ordered<ChannelId, Channel<P>>,
     pub(crate) live_names: Map<Rc<str>, ChannelId>,
@@ -171,7 +173,7 @@ impl<P: Payload> ClientCore<P> {
             connect_timer: None,
             reconnect_timer: None,
             liveness_timer: None,
-            last_received: 0,
+            last_received: Instant::default(),
             channels: Ordered::default(),
             live_names: Map::default(),
             channels_created: 0,
@@ -192,7 +194,7 @@ impl<P: Payload> ClientCore<P> {
     }
 
     /// When [`Self::handle_timeout`] must be called next, if anything is waiting.
-    pub fn poll_timeout(&self) -> Option<u64> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next_deadline()
     }
 

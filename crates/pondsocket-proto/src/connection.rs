@@ -6,12 +6,13 @@ use crate::channel::ChannelState;
 use crate::client::{ClientCore, ConnectionState, Event, Output, SocketId, CLOSE_FAILED, CLOSE_NORMAL, CLOSE_TIMEOUT};
 use crate::error::{CancelReason, Error};
 use crate::payload::Payload;
+use crate::time::Instant;
 use crate::timers::TimerKind;
 use crate::wire::FrameError;
 
 impl<P: Payload> ClientCore<P> {
     /// Starts connecting, unless a socket is already opening or open. Cancels a scheduled reconnect.
-    pub fn connect(&mut self, now: u64) {
+    pub fn connect(&mut self, now: Instant) {
         if self.socket.is_some() {
             return;
         }
@@ -23,7 +24,7 @@ impl<P: Payload> ClientCore<P> {
 
     /// Closes the connection for good: every channel becomes CLOSED, pending requests are rejected, and no reconnect
     /// follows until [`Self::connect`].
-    pub fn disconnect(&mut self, _now: u64) {
+    pub fn disconnect(&mut self, _now: Instant) {
         self.want_connected = false;
         self.timers.cancel(&mut self.connect_timer);
         self.timers.cancel(&mut self.reconnect_timer);
@@ -37,7 +38,7 @@ impl<P: Payload> ClientCore<P> {
     }
 
     /// The socket opened; the connection is accepted only when the CONNECTION event follows.
-    pub fn handle_socket_open(&mut self, socket: SocketId, now: u64) {
+    pub fn handle_socket_open(&mut self, socket: SocketId, now: Instant) {
         if self.socket != Some(socket) || self.socket_open {
             return;
         }
@@ -49,7 +50,7 @@ impl<P: Payload> ClientCore<P> {
     }
 
     /// The socket closed (or failed to open).
-    pub fn handle_socket_close(&mut self, socket: SocketId, now: u64, code: u16, reason: &str) {
+    pub fn handle_socket_close(&mut self, socket: SocketId, now: Instant, code: u16, reason: &str) {
         if self.socket != Some(socket) {
             return;
         }
@@ -59,7 +60,7 @@ impl<P: Payload> ClientCore<P> {
 
     /// The socket reported an error. Once open, its close follows and does the rest; before it opened, the attempt
     /// has failed (Node 20's WebSocket reports a refused connection with an error and no close).
-    pub fn handle_socket_error(&mut self, socket: SocketId, now: u64, message: &str) {
+    pub fn handle_socket_error(&mut self, socket: SocketId, now: Instant, message: &str) {
         if self.socket != Some(socket) {
             return;
         }
@@ -71,7 +72,7 @@ impl<P: Payload> ClientCore<P> {
     }
 
     /// The host could not make a message of (part of) a frame: it is reported, and the connection goes on.
-    pub fn handle_frame_error(&mut self, socket: SocketId, error: FrameError, now: u64) {
+    pub fn handle_frame_error(&mut self, socket: SocketId, error: FrameError, now: Instant) {
         if self.socket != Some(socket) {
             return;
         }
@@ -80,7 +81,7 @@ impl<P: Payload> ClientCore<P> {
     }
 
     /// Fires every timer due at `now`.
-    pub fn handle_timeout(&mut self, now: u64) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((_, kind)) = self.timers.pop_expired(now) {
             match kind {
                 TimerKind::Connect => {
@@ -103,7 +104,7 @@ impl<P: Payload> ClientCore<P> {
                     if !self.socket_open {
                         continue;
                     }
-                    let silent_ms = now.saturating_sub(self.last_received);
+                    let silent_ms = now.millis_since(self.last_received);
                     if silent_ms >= 2 * interval {
                         self.close_socket(CLOSE_TIMEOUT, "liveness timeout");
                         self.connection_lost(now, Some(Error::LivenessTimeout { silent_ms }));
@@ -125,7 +126,7 @@ impl<P: Payload> ClientCore<P> {
         }
     }
 
-    pub(crate) fn open_socket(&mut self, now: u64) {
+    pub(crate) fn open_socket(&mut self, now: Instant) {
         self.sockets_opened += 1;
         let socket = SocketId(self.sockets_opened);
         self.socket = Some(socket);
@@ -144,7 +145,7 @@ impl<P: Payload> ClientCore<P> {
     }
 
     /// The socket is gone while we wanted it: stall the channels, fail what was in flight, and plan a reconnect.
-    pub(crate) fn connection_lost(&mut self, now: u64, error: Option<Error<P>>) {
+    pub(crate) fn connection_lost(&mut self, now: Instant, error: Option<Error<P>>) {
         self.socket_open = false;
         self.timers.cancel(&mut self.connect_timer);
         self.timers.cancel(&mut self.liveness_timer);
@@ -169,7 +170,7 @@ impl<P: Payload> ClientCore<P> {
         self.schedule_reconnect(now);
     }
 
-    pub(crate) fn schedule_reconnect(&mut self, now: u64) {
+    pub(crate) fn schedule_reconnect(&mut self, now: Instant) {
         if !self.want_connected {
             return;
         }
@@ -197,7 +198,7 @@ impl<P: Payload> ClientCore<P> {
         fixed + self.rng.up_to(nominal - fixed)
     }
 
-    pub(crate) fn connection_accepted(&mut self, now: u64) {
+    pub(crate) fn connection_accepted(&mut self, now: Instant) {
         if self.state == ConnectionState::Connected || !self.socket_open {
             return;
         }

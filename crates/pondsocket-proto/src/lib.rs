@@ -21,6 +21,7 @@ mod payload;
 mod requests;
 mod rng;
 mod routing;
+mod time;
 mod timers;
 pub mod wire;
 
@@ -31,4 +32,5 @@ pub use error::{CancelReason, ChannelError, Error};
 pub use json::JsonObject;
 pub use options::{Options, MAX_DURATION_MS};
 pub use payload::Payload;
+pub use time::Instant;
 pub use wire::{FrameError, FrameErrorKind, PresenceKind, ServerMessage};

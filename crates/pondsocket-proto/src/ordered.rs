@@ -87,7 +87,10 @@ mod tests {
         for key in [5u64, 1, 9, 3, 7, 9, 2] {
             map.insert(key, key * 10);
         }
-        assert_eq!(map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(), [(1, 10), (2, 20), (3, 30), (5, 50), (7, 70), (9, 90)]);
+        assert_eq!(
+            map.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+            [(1, 10), (2, 20), (3, 30), (5, 50), (7, 70), (9, 90)]
+        );
         assert_eq!(map.remove(&3), Some(30));
         assert_eq!(map.remove(&3), None);
         assert_eq!(map.get(&9), Some(&90));

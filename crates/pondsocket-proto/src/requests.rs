@@ -9,6 +9,7 @@ use crate::error::{CancelReason, Error};
 use crate::memory::shrink_map;
 use crate::options::check_duration;
 use crate::payload::Payload;
+use crate::time::Instant;
 use crate::timers::{TimerKind, TimerSlot};
 use crate::wire::{encode_client_message, ClientAction};
 
@@ -37,7 +38,7 @@ impl<P: Payload> ClientCore<P> {
         event: &str,
         payload: &str,
         timeout_ms: Option<u64>,
-        now: u64,
+        now: Instant,
     ) -> Result<RequestHandle, Error<P>> {
         check_event(event)?;
         let timeout_ms = timeout_ms.unwrap_or(self.options.response_timeout);

@@ -6,23 +6,30 @@ use crate::channel::{ChannelId, ChannelState};
 use crate::client::{ChannelEvent, ClientCore, Event, SocketId};
 use crate::error::{CancelReason, ChannelError, Error};
 use crate::payload::Payload;
+use crate::time::Instant;
 use crate::wire::{Body, ServerAction, ServerEvent, ServerMessage, GATEWAY};
 
 impl<P: Payload> ClientCore<P> {
-    /// One message the host parsed from the socket's frames.
-    pub fn handle_message(&mut self, socket: SocketId, message: ServerMessage<'_, P>, now: u64) {
+    /// One message the host parsed from the socket's frames. `clock` gives the current time; it is read only when
+    /// the message needs it (the liveness watchdog is on, or the message accepts the connection and so arms the
+    /// joins' timers), since a host's clock can cost something per message.
+    pub fn handle_message(&mut self, socket: SocketId, message: ServerMessage<'_, P>, clock: impl FnOnce() -> Instant) {
         if self.socket != Some(socket) {
             return;
         }
-        self.last_received = now;
-        self.route(message, now);
-    }
-
-    fn route(&mut self, message: ServerMessage<'_, P>, now: u64) {
         if message.action == ServerAction::Connect {
+            let now = clock();
+            self.last_received = now;
             self.connection_accepted(now);
             return;
         }
+        if self.options.ping_interval.is_some() {
+            self.last_received = clock();
+        }
+        self.route(message);
+    }
+
+    fn route(&mut self, message: ServerMessage<'_, P>) {
         let message = match self.reply_to_request(message) {
             Some(message) => message,
             None => return,
@@ -135,15 +142,11 @@ impl<P: Payload> ClientCore<P> {
 impl ClientCore<crate::json::JsonObject> {
     /// A text frame arrived (a Rust host's path, with `serde_json`). Each malformed object in it is reported as
     /// [`Error::MalformedFrame`] and dropped; the others are routed in order.
-    pub fn handle_frame(&mut self, socket: SocketId, frame: &str, now: u64) {
-        if self.socket != Some(socket) {
-            return;
-        }
-        self.last_received = now;
+    pub fn handle_frame(&mut self, socket: SocketId, frame: &str, now: Instant) {
         for message in crate::json::decode_frame(frame) {
             match message {
-                Ok(message) => self.route(message, now),
-                Err(error) => self.emit(Event::Error(error.into())),
+                Ok(message) => self.handle_message(socket, message, || now),
+                Err(error) => self.handle_frame_error(socket, error, now),
             }
         }
     }

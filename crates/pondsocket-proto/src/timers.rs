@@ -8,6 +8,7 @@
 //! B-tree's in the wasm.
 
 use crate::channel::ChannelId;
+use crate::time::Instant;
 
 /// What a timer is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,7 +28,7 @@ pub(crate) enum TimerKind {
 /// A handle on an armed timer, used to cancel it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct TimerKey {
-    deadline: u64,
+    deadline: Instant,
     seq: u64,
 }
 
@@ -42,7 +43,7 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub(crate) fn arm(&mut self, kind: TimerKind, deadline: u64) -> TimerKey {
+    pub(crate) fn arm(&mut self, kind: TimerKind, deadline: Instant) -> TimerKey {
         self.seq += 1;
         let key = TimerKey { deadline, seq: self.seq };
         // A new key is the latest of its deadline, so it goes before every entry due at or before it.
@@ -63,17 +64,17 @@ impl Timers {
     }
 
     /// Cancels, then arms `kind` anew, storing its handle in `slot`.
-    pub(crate) fn rearm(&mut self, slot: &mut TimerSlot, kind: TimerKind, deadline: u64) {
+    pub(crate) fn rearm(&mut self, slot: &mut TimerSlot, kind: TimerKind, deadline: Instant) {
         self.cancel(slot);
         *slot = Some((self.arm(kind, deadline), kind));
     }
 
-    pub(crate) fn next_deadline(&self) -> Option<u64> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.armed.last().map(|(key, _)| key.deadline)
     }
 
     /// Removes and returns the earliest timer due at `now`.
-    pub(crate) fn pop_expired(&mut self, now: u64) -> Option<(TimerKey, TimerKind)> {
+    pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<(TimerKey, TimerKind)> {
         if self.armed.last()?.0.deadline > now {
             return None;
         }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{value, Harness};
+use common::{ms, value, Harness};
 use common::{Error, Event};
 use pondsocket_proto::{CancelReason, ChannelError, ChannelEvent, ChannelState, Options, PresenceKind};
 use serde_json::json;
@@ -14,14 +14,14 @@ fn join_while_disconnected_waits_for_the_connection() {
     let mut h = Harness::default();
     let id = h.channel("/c", json!({"name": "ann"}));
     assert_eq!(h.core.channel_state(id), Some(Idle));
-    h.core.join(id, 0).unwrap();
+    h.core.join(id, ms(0)).unwrap();
     h.pump();
     assert_eq!(h.core.channel_state(id), Some(Joining));
     assert!(h.sent.is_empty());
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     let socket = h.socket();
-    h.core.handle_socket_open(socket, 1);
+    h.core.handle_socket_open(socket, ms(1));
     h.pump();
     assert!(h.sent.is_empty(), "nothing before CONNECTION");
     h.open_and_accept();
@@ -40,7 +40,7 @@ fn acknowledge_of_the_join_joins_and_flushes_the_queue_in_order() {
     h.connect();
     let id = h.channel("/c", json!({}));
     h.send(id, "m1", json!({"n": 1}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     h.send(id, "m2", json!({"n": 2}));
     h.send(id, "m3", json!({"n": 3}));
@@ -62,7 +62,7 @@ fn the_join_times_out_into_declined_408() {
     let mut h = Harness::new(Options { join_timeout: 2_000, ..Options::default() });
     h.connect();
     let id = h.channel("/slow", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let handle = h.request(id, "ping", json!({}), Some(60_000));
     h.advance(1_999);
@@ -81,7 +81,7 @@ fn unauthorized_declines_with_the_servers_details() {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/private", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let join = h.last_join("/private");
     h.system("/private", "UNAUTHORIZED", &join, json!({"code": 403, "message": "private room"}));
@@ -99,7 +99,7 @@ fn declined_is_terminal() {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/private", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let join = h.last_join("/private");
     h.system("/private", "NOT_FOUND", &join, json!({"channel": "/private"}));
@@ -112,7 +112,7 @@ fn declined_is_terminal() {
     h.broadcast("/private", "message", json!({}));
     assert_eq!(h.core.channel_state(id), Some(Declined));
     assert!(h.take_events().is_empty(), "nothing reaches a declined channel");
-    assert!(matches!(h.core.join(id, h.now), Err(Error::ChannelUnavailable { state: Declined, .. })));
+    assert!(matches!(h.core.join(id, h.t()), Err(Error::ChannelUnavailable { state: Declined, .. })));
     assert!(matches!(h.core.send_message(id, "e", &common::obj(json!({}))), Err(Error::ChannelUnavailable { .. })));
     assert!(h.take_sent().is_empty());
 }
@@ -122,7 +122,7 @@ fn a_server_error_while_joining_declines() {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/c", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     h.server(json!({"action": "ERROR", "event": "INVALID_MESSAGE", "channelName": "/c", "requestId": "z",
         "payload": {"message": "bad join"}}));
@@ -154,7 +154,7 @@ fn a_lost_socket_stalls_joined_channels_and_the_next_connection_rejoins() {
     let mut h = Harness::new(Options { base_reconnect_delay: 10, max_reconnect_delay: 10, ..Options::default() });
     h.connect();
     let id = h.channel("/c", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let first_join = h.last_join("/c");
     h.ack("/c", &first_join);
@@ -183,7 +183,7 @@ fn a_joining_channel_resends_its_join_after_a_reconnect() {
     let mut h = Harness::new(Options { base_reconnect_delay: 10, max_reconnect_delay: 10, ..Options::default() });
     h.connect();
     let id = h.channel("/c", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let first = h.last_join("/c");
     h.drop_socket(1006);
@@ -222,7 +222,7 @@ fn leave_a_joined_channel_tells_the_server() {
     let id = h.joined("/c");
     let handle = h.request(id, "slow", json!({}), None);
     h.take_sent();
-    h.core.leave(id, h.now);
+    h.core.leave(id, h.t());
     h.pump();
     assert_eq!(h.sent.len(), 1);
     assert_eq!(h.sent[0]["action"], "LEAVE_CHANNEL");
@@ -241,16 +241,16 @@ fn leave_while_joining_twice_or_never_joined_ends_closed_quietly() {
     let mut h = Harness::default();
     h.connect();
     let joining = h.channel("/joining", json!({}));
-    h.core.join(joining, h.now).unwrap();
+    h.core.join(joining, h.t()).unwrap();
     h.pump();
-    h.core.leave(joining, h.now);
-    h.core.leave(joining, h.now);
+    h.core.leave(joining, h.t());
+    h.core.leave(joining, h.t());
     let idle = h.channel("/idle", json!({}));
-    h.core.leave(idle, h.now);
+    h.core.leave(idle, h.t());
     let deferred = h.channel("/deferred", json!({}));
-    h.core.disconnect(h.now);
+    h.core.disconnect(h.t());
     h.pump();
-    h.core.leave(deferred, h.now);
+    h.core.leave(deferred, h.t());
     h.pump();
     for id in [joining, idle, deferred] {
         assert_eq!(h.core.channel_state(id), Some(Closed));
@@ -263,7 +263,7 @@ fn leave_while_joining_twice_or_never_joined_ends_closed_quietly() {
     assert_eq!(leaves[0]["channelName"], "/joining");
     h.take_events();
     let join = h.last_join("/joining");
-    h.core.connect(h.now);
+    h.core.connect(h.t());
     h.pump();
     h.open_and_accept();
     h.ack("/joining", &join);
@@ -275,10 +275,10 @@ fn disconnect_closes_every_channel() {
     let mut h = Harness::default();
     let a = h.joined("/a");
     let b = h.channel("/b", json!({}));
-    h.core.join(b, h.now).unwrap();
+    h.core.join(b, h.t()).unwrap();
     let handle = h.request(a, "slow", json!({}), None);
     let queued = h.request(b, "queued", json!({}), None);
-    h.core.disconnect(h.now);
+    h.core.disconnect(h.t());
     h.pump();
     assert_eq!(h.core.channel_state(a), Some(Closed));
     assert_eq!(h.core.channel_state(b), Some(Closed));
@@ -298,13 +298,13 @@ fn create_channel_returns_the_live_channel_or_a_fresh_one() {
     h.connect();
     let first = h.channel("/c", json!({}));
     assert_eq!(h.channel("/c", json!({"other": 1})), first);
-    h.core.join(first, h.now).unwrap();
+    h.core.join(first, h.t()).unwrap();
     h.pump();
     assert_eq!(h.channel("/c", json!({})), first, "joining: the same channel");
-    h.core.leave(first, h.now);
+    h.core.leave(first, h.t());
     let second = h.channel("/c", json!({}));
     assert_ne!(second, first, "closed: a new channel");
-    h.core.join(second, h.now).unwrap();
+    h.core.join(second, h.t()).unwrap();
     h.pump();
     let join = h.last_join("/c");
     h.system("/c", "UNAUTHORIZED", &join, json!({}));
@@ -320,7 +320,7 @@ fn released_terminal_channels_are_forgotten() {
     h.connect();
     let id = h.channel("/c", json!({}));
     assert_eq!(h.channel("/c", json!({})), id, "two handles");
-    h.core.leave(id, h.now);
+    h.core.leave(id, h.t());
     h.core.release_channel(id);
     assert_eq!(h.core.channel_state(id), Some(Closed), "one handle left");
     h.core.release_channel(id);
@@ -334,7 +334,7 @@ fn released_terminal_channels_are_forgotten() {
     let joined = h.joined("/kept");
     h.core.release_channel(joined);
     assert_eq!(h.core.channel_state(joined), Some(Joined), "a joined channel stays for its subscribers");
-    h.core.leave(joined, h.now);
+    h.core.leave(joined, h.t());
     assert_eq!(h.core.channel_count(), 0);
 }
 
@@ -350,7 +350,7 @@ fn the_queue_is_bounded_and_drops_the_oldest() {
         h.response(dropped),
         Some(Err(Error::RequestCancelled { reason: CancelReason::QueueOverflow, .. }))
     ));
-    h.core.join(id, 0).unwrap();
+    h.core.join(id, ms(0)).unwrap();
     h.connect();
     let join = h.last_join("/c");
     h.take_sent();
@@ -364,7 +364,7 @@ fn presence_is_kept_before_the_join_and_delivered_after() {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/c", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let presence = |event: &str, list: serde_json::Value, changed: serde_json::Value| {
         json!({"action": "PRESENCE", "event": event, "channelName": "/c", "requestId": "p",
@@ -418,7 +418,7 @@ fn messages_before_the_join_are_not_delivered() {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/c", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     h.broadcast("/c", "early", json!({}));
     assert!(h.messages_of(id).is_empty());

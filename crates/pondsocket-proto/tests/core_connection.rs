@@ -3,7 +3,7 @@
 mod common;
 
 use common::Harness;
-use common::{Error, Event};
+use common::{ms, Error, Event};
 use pondsocket_proto::{ConnectionState, Options};
 use serde_json::json;
 
@@ -13,12 +13,12 @@ use ConnectionState::{Connected, Connecting, Disconnected};
 fn connected_only_after_socket_open_and_connection_event() {
     let mut h = Harness::default();
     assert_eq!(h.core.state(), Disconnected);
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     assert_eq!(h.opens, [(0, "ws://server.test/socket?token=good".to_owned())]);
     assert_eq!(h.core.state(), Connecting);
     let socket = h.socket();
-    h.core.handle_socket_open(socket, 1);
+    h.core.handle_socket_open(socket, ms(1));
     h.pump();
     assert_eq!(h.core.state(), Connecting, "an open socket is not yet a connection");
     h.broadcast("/x", "e", json!({}));
@@ -33,12 +33,12 @@ fn connected_only_after_socket_open_and_connection_event() {
 #[test]
 fn connect_twice_opens_one_socket() {
     let mut h = Harness::default();
-    h.core.connect(0);
-    h.core.connect(1);
+    h.core.connect(ms(0));
+    h.core.connect(ms(1));
     h.pump();
     assert_eq!(h.opens.len(), 1);
     h.open_and_accept();
-    h.core.connect(2);
+    h.core.connect(ms(2));
     h.pump();
     assert_eq!(h.opens.len(), 1);
 }
@@ -48,7 +48,7 @@ fn a_repeated_connection_event_changes_nothing() {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/c", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     h.take_events();
     let sent_before = h.sent.len();
@@ -60,7 +60,7 @@ fn a_repeated_connection_event_changes_nothing() {
 #[test]
 fn connection_timeout_when_the_socket_never_opens() {
     let mut h = Harness::default();
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     h.advance(9_999);
     assert_eq!(h.core.state(), Connecting);
@@ -74,10 +74,10 @@ fn connection_timeout_when_the_socket_never_opens() {
 #[test]
 fn connection_timeout_when_the_server_never_sends_connection() {
     let mut h = Harness::new(Options { connection_timeout: 500, ..Options::default() });
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     let socket = h.socket();
-    h.core.handle_socket_open(socket, 10);
+    h.core.handle_socket_open(socket, ms(10));
     h.advance(500);
     assert_eq!(h.closes.len(), 1);
     assert_eq!(h.core.state(), Disconnected);
@@ -88,7 +88,7 @@ fn connection_timeout_when_the_server_never_sends_connection() {
 fn backoff_is_exponential_capped_and_jittered() {
     let options = Options { base_reconnect_delay: 100, max_reconnect_delay: 3_000, ..Options::default() };
     let mut h = Harness::new(options);
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     let mut delays = vec![];
     for _ in 0..12 {
@@ -98,7 +98,7 @@ fn backoff_is_exponential_capped_and_jittered() {
             .into_iter()
             .find_map(|e| match e {
                 Event::ReconnectScheduled { delay_ms, at, .. } => {
-                    assert_eq!(at, h.now + delay_ms);
+                    assert_eq!(at.as_millis(), h.now + delay_ms);
                     Some(delay_ms)
                 }
                 _ => None,
@@ -129,7 +129,7 @@ fn backoff_resets_after_a_successful_connection() {
         ..Options::default()
     };
     let mut h = Harness::new(options);
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     for _ in 0..5 {
         h.drop_socket(1006);
@@ -151,7 +151,7 @@ fn backoff_resets_after_a_successful_connection() {
 fn reconnect_attempts_are_bounded() {
     let options = Options { max_reconnect_attempts: Some(3), ..Options::default() };
     let mut h = Harness::new(options);
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     for _ in 0..10 {
         if h.socket.is_some() {
@@ -163,7 +163,7 @@ fn reconnect_attempts_are_bounded() {
     assert!(h.errors().iter().any(|e| matches!(e, Error::ReconnectGaveUp { attempts: 3 })));
     assert_eq!(h.core.state(), Disconnected);
     assert_eq!(h.core.armed_timer_count(), 0);
-    h.core.connect(h.now);
+    h.core.connect(h.t());
     h.pump();
     assert_eq!(h.opens.len(), 5, "connect() tries again");
 }
@@ -181,7 +181,7 @@ fn zero_reconnect_attempts_never_reconnects() {
 fn disconnect_stops_reconnecting_and_closes_the_socket() {
     let mut h = Harness::default();
     h.connect();
-    h.core.disconnect(h.now);
+    h.core.disconnect(h.t());
     h.pump();
     assert_eq!(h.closes, [(1000, "client disconnected")]);
     assert_eq!(h.core.state(), Disconnected);
@@ -195,7 +195,7 @@ fn disconnect_while_waiting_to_reconnect_cancels_it() {
     let mut h = Harness::default();
     h.connect();
     h.drop_socket(1006);
-    h.core.disconnect(h.now);
+    h.core.disconnect(h.t());
     h.pump();
     h.advance(1_000_000);
     assert_eq!(h.opens.len(), 1);
@@ -205,14 +205,18 @@ fn disconnect_while_waiting_to_reconnect_cancels_it() {
 #[test]
 fn disconnect_while_connecting_ignores_the_old_socket() {
     let mut h = Harness::default();
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     let old = h.socket();
-    h.core.disconnect(1);
+    h.core.disconnect(ms(1));
     h.pump();
-    h.core.handle_socket_open(old, 2);
-    h.core.handle_frame(old, r#"{"action":"CONNECT","event":"CONNECTION","channelName":"GATEWAY","payload":{}}"#, 3);
-    h.core.handle_socket_close(old, 4, 1000, "");
+    h.core.handle_socket_open(old, ms(2));
+    h.core.handle_frame(
+        old,
+        r#"{"action":"CONNECT","event":"CONNECTION","channelName":"GATEWAY","payload":{}}"#,
+        ms(3),
+    );
+    h.core.handle_socket_close(old, ms(4), 1000, "");
     h.pump();
     assert_eq!(h.core.state(), Disconnected);
     assert_eq!(h.connection_states(), [Connecting, Disconnected]);
@@ -221,14 +225,14 @@ fn disconnect_while_connecting_ignores_the_old_socket() {
 #[test]
 fn events_of_a_replaced_socket_are_ignored() {
     let mut h = Harness::new(Options { connection_timeout: 100, ..Options::default() });
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     let first = h.socket();
     h.advance(100);
     h.advance(1_000);
     assert_eq!(h.opens.len(), 2);
-    h.core.handle_socket_close(first, h.now, 1006, "");
-    h.core.handle_socket_error(first, h.now, "late");
+    h.core.handle_socket_close(first, h.t(), 1006, "");
+    h.core.handle_socket_error(first, h.t(), "late");
     h.pump();
     assert_eq!(h.core.state(), Connecting, "the new socket is still connecting");
     assert!(!h.errors().iter().any(|e| matches!(e, Error::Socket(_))));
@@ -257,7 +261,7 @@ fn socket_errors_and_unexpected_closes_are_reported() {
     let mut h = Harness::default();
     h.connect();
     let socket = h.socket();
-    h.core.handle_socket_error(socket, h.now, "boom");
+    h.core.handle_socket_error(socket, h.t(), "boom");
     h.drop_socket(1011);
     let errors = h.errors();
     assert!(matches!(errors[0], Error::Socket(m) if m == "boom"));
@@ -287,16 +291,16 @@ fn gateway_errors_are_reported_to_the_client() {
 fn an_error_before_the_socket_opened_is_a_failed_attempt() {
     // Node 20's WebSocket reports a refused connection with an error event and never a close event.
     let mut h = Harness::default();
-    h.core.connect(0);
+    h.core.connect(ms(0));
     h.pump();
     let socket = h.socket();
-    h.core.handle_socket_error(socket, 5, "ECONNREFUSED");
+    h.core.handle_socket_error(socket, ms(5), "ECONNREFUSED");
     h.pump();
     assert_eq!(h.closes, [(4001, "connection failed")]);
     assert_eq!(h.core.state(), Disconnected);
     assert!(h.events.iter().any(|e| matches!(e, Event::ReconnectScheduled { attempt: 1, .. })));
     assert_eq!(h.errors().len(), 1, "one report: {:?}", h.errors());
-    h.core.handle_socket_close(socket, 6, 1006, "");
+    h.core.handle_socket_close(socket, ms(6), 1006, "");
     h.pump();
     assert_eq!(h.errors().len(), 1, "the late close of the failed socket is ignored");
 }

@@ -127,42 +127,42 @@ fn run(seed: u64, steps: usize) {
     for _ in 0..steps {
         let known_ids: Vec<String> = h.sent.iter().filter_map(|m| m["requestId"].as_str().map(str::to_owned)).collect();
         match d.below(16) {
-            0 => h.core.connect(h.now),
-            1 if d.below(4) == 0 => h.core.disconnect(h.now),
+            0 => h.core.connect(h.t()),
+            1 if d.below(4) == 0 => h.core.disconnect(h.t()),
             2 => {
                 let id = h.core.create_channel(d.pick::<&str>(&NAMES[..3]), obj(json!({"n": 1}))).unwrap();
                 channels.push(id);
             }
             3 | 4 if !channels.is_empty() => {
-                let _ = h.core.join(*d.pick(&channels), h.now);
+                let _ = h.core.join(*d.pick(&channels), h.t());
             }
-            5 if !channels.is_empty() => h.core.leave(*d.pick(&channels), h.now),
+            5 if !channels.is_empty() => h.core.leave(*d.pick(&channels), h.t()),
             6 if !channels.is_empty() => {
                 let _ = h.core.send_message(*d.pick(&channels), "m", &obj(json!({})));
             }
             7 if !channels.is_empty() => {
                 let timeout = *d.pick(&[None, Some(50), Some(5_000)]);
-                if let Ok(handle) = h.core.send_for_response(*d.pick(&channels), "q", &obj(json!({})), timeout, h.now) {
+                if let Ok(handle) = h.core.send_for_response(*d.pick(&channels), "q", &obj(json!({})), timeout, h.t()) {
                     requests.insert(handle);
                 }
             }
             8 if h.socket.is_some() => {
                 let socket = h.socket();
-                h.core.handle_socket_open(socket, h.now);
+                h.core.handle_socket_open(socket, h.t());
             }
             9 if h.socket.is_some() => {
                 let socket = h.socket.take().unwrap();
-                h.core.handle_socket_close(socket, h.now, 1006, "");
+                h.core.handle_socket_close(socket, h.t(), 1006, "");
             }
             10 | 11 if h.socket.is_some() => {
                 let socket = h.socket();
                 let frame = random_message(&mut d, &known_ids);
-                h.core.handle_frame(socket, &frame, h.now);
+                h.core.handle_frame(socket, &frame, h.t());
             }
             12 if h.socket.is_some() => {
                 let socket = h.socket();
                 let frame = random_bytes(&mut d);
-                h.core.handle_frame(socket, &frame, h.now);
+                h.core.handle_frame(socket, &frame, h.t());
             }
             13 if h.socket.is_some() => {
                 // A plausible server: answer the last join.
@@ -171,7 +171,7 @@ fn run(seed: u64, steps: usize) {
                     let reply = json!({"action": "SYSTEM", "event": event, "channelName": join["channelName"],
                         "requestId": join["requestId"], "payload": {}});
                     let socket = h.socket();
-                    h.core.handle_frame(socket, &reply.to_string(), h.now);
+                    h.core.handle_frame(socket, &reply.to_string(), h.t());
                 }
             }
             14 if h.socket.is_some() => {
@@ -179,7 +179,7 @@ fn run(seed: u64, steps: usize) {
                 h.core.handle_frame(
                     socket,
                     r#"{"action":"CONNECT","event":"CONNECTION","channelName":"GATEWAY","requestId":"c","payload":{}}"#,
-                    h.now,
+                    h.t(),
                 );
             }
             _ => h.advance(d.below(1_000)),
@@ -201,7 +201,7 @@ fn run(seed: u64, steps: usize) {
     }
 
     // Every request ends, and nothing is left armed or held once the client is disconnected and time has passed.
-    h.core.disconnect(h.now);
+    h.core.disconnect(h.t());
     h.advance(10_000);
     h.pump();
     let events = h.take_events();
@@ -233,7 +233,7 @@ fn arbitrary_bytes_never_panic() {
         let bytes: Vec<u8> = (0..len).map(|_| d.next() as u8).collect();
         let frame = String::from_utf8_lossy(&bytes);
         let socket = h.socket();
-        h.core.handle_frame(socket, &frame, h.now);
+        h.core.handle_frame(socket, &frame, h.t());
         h.pump();
     }
     assert_eq!(h.core.state(), pondsocket_proto::ConnectionState::Connected);

@@ -59,11 +59,11 @@ static ALLOCATOR: Counting = Counting;
 fn cycle(h: &mut Harness, i: usize) {
     let name = format!("/chat/{}", i % 50);
     let id = h.channel(&name, json!({"i": i}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let join = h.last_join(&name);
     h.ack(&name, &join);
-    h.core.leave(id, h.now);
+    h.core.leave(id, h.t());
     h.core.release_channel(id);
     h.pump();
     h.take_sent();
@@ -73,7 +73,7 @@ fn cycle(h: &mut Harness, i: usize) {
 fn requests(h: &mut Harness, id: pondsocket_proto::ChannelId, count: usize) {
     for _ in 0..count / 100 {
         for n in 0..100 {
-            h.core.send_for_response(id, "echo", &obj(json!({"n": n})), None, h.now).unwrap();
+            h.core.send_for_response(id, "echo", &obj(json!({"n": n})), None, h.t()).unwrap();
         }
         h.pump();
         let sent = h.take_sent();
@@ -113,16 +113,16 @@ fn a_burst_leaves_no_high_water_mark() {
     // Thousands of channels held at once (as JS handles are until garbage collection), then all released.
     let ids: Vec<_> = (0..5_000).map(|i| h.channel(&format!("/burst/{i}"), json!({}))).collect();
     for &id in &ids {
-        h.core.join(id, h.now).unwrap();
+        h.core.join(id, h.t()).unwrap();
     }
     h.pump();
     for id in ids {
-        h.core.leave(id, h.now);
+        h.core.leave(id, h.t());
         h.core.release_channel(id);
     }
     // Thousands of requests in flight at once, then all answered.
     for n in 0..5_000 {
-        h.core.send_for_response(requests_channel, "echo", &obj(json!({"n": n})), None, h.now).unwrap();
+        h.core.send_for_response(requests_channel, "echo", &obj(json!({"n": n})), None, h.t()).unwrap();
     }
     h.pump();
     for message in h.take_sent() {

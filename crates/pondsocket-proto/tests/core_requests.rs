@@ -2,9 +2,10 @@
 
 mod common;
 
-use common::{value, Error, Harness};
+use common::{ms, value, Error, Harness};
 use pondsocket_proto::{
-    CancelReason, ChannelEvent, ChannelState, ClientCore, Event, JsonObject, Options, Output, Payload, ServerMessage,
+    CancelReason, ChannelEvent, ChannelState, ClientCore, Event, Instant, JsonObject, Options, Output, Payload,
+    ServerMessage,
 };
 use serde_json::json;
 
@@ -109,7 +110,7 @@ fn the_timeout_counts_from_the_call_even_while_queued() {
     let handle = h.request(id, "early", json!({}), Some(1_000));
     h.advance(1_000);
     assert!(matches!(h.response(handle), Some(Err(Error::ResponseTimeout { .. }))));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.connect();
     let join = h.last_join("/c");
     h.take_sent();
@@ -121,7 +122,7 @@ fn the_timeout_counts_from_the_call_even_while_queued() {
 fn a_timeout_out_of_range_is_refused() {
     let mut h = Harness::default();
     let id = h.joined("/c");
-    let result = h.core.send_for_response(id, "e", &common::obj(json!({})), Some(0), h.now);
+    let result = h.core.send_for_response(id, "e", &common::obj(json!({})), Some(0), h.t());
     assert!(matches!(result, Err(Error::InvalidOption { name: "timeoutMs", .. })));
     assert!(h.core.send_message(id, "", &common::obj(json!({}))).is_err());
 }
@@ -152,7 +153,7 @@ fn not_found_while_joining_cancels_the_channels_requests() {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/c", json!({}));
-    h.core.join(id, h.now).unwrap();
+    h.core.join(id, h.t()).unwrap();
     h.pump();
     let handle = h.request(id, "ping", json!({}), None);
     h.system("/c", "NOT_FOUND", "any", json!({}));
@@ -207,24 +208,24 @@ fn a_host_payload_type_takes_the_same_routing_path_and_is_passed_on_unread() {
         }
         socket
     };
-    core.connect(0);
+    core.connect(ms(0));
     let socket = pump(&mut core, &mut sent, &mut events).unwrap();
-    core.handle_socket_open(socket, 1);
-    core.handle_message(socket, host_message("CONNECT", "CONNECTION", "GATEWAY", None, 0), 2);
+    core.handle_socket_open(socket, ms(1));
+    core.handle_message(socket, host_message("CONNECT", "CONNECTION", "GATEWAY", None, 0), || ms(2));
     let id = core.create_channel("/c", "{}".into()).unwrap();
-    core.join(id, 3).unwrap();
+    core.join(id, ms(3)).unwrap();
     pump(&mut core, &mut sent, &mut events);
     let join_id = sent.last().unwrap()["requestId"].as_str().unwrap().to_owned();
-    core.handle_message(socket, host_message("SYSTEM", "ACKNOWLEDGE", "/c", Some(&join_id), 1), 4);
-    let handle = core.send_for_response(id, "ping", "{}", None, 5).unwrap();
+    core.handle_message(socket, host_message("SYSTEM", "ACKNOWLEDGE", "/c", Some(&join_id), 1), || ms(4));
+    let handle = core.send_for_response(id, "ping", "{}", None, ms(5)).unwrap();
     pump(&mut core, &mut sent, &mut events);
     let request_id = sent.last().unwrap()["requestId"].as_str().unwrap().to_owned();
     events.clear();
-    core.handle_message(socket, host_message("BROADCAST", "m", "/c", Some("b"), 7), 6);
-    core.handle_message(socket, host_message("SYSTEM", "pong", "/c", Some(&request_id), 8), 7);
-    core.handle_message(socket, host_message("BROADCAST", "m", "/elsewhere", None, 9), 8);
-    core.handle_message(socket, host_message("PRESENCE", "JOIN", "/c", None, 10), 9);
-    core.handle_message(socket, host_message("SYSTEM", "EVICTED", "/c", None, 11), 10);
+    core.handle_message(socket, host_message("BROADCAST", "m", "/c", Some("b"), 7), || ms(6));
+    core.handle_message(socket, host_message("SYSTEM", "pong", "/c", Some(&request_id), 8), || ms(7));
+    core.handle_message(socket, host_message("BROADCAST", "m", "/elsewhere", None, 9), || ms(8));
+    core.handle_message(socket, host_message("PRESENCE", "JOIN", "/c", None, 10), || ms(9));
+    core.handle_message(socket, host_message("SYSTEM", "EVICTED", "/c", None, 11), || ms(10));
     pump(&mut core, &mut sent, &mut events);
     assert!(
         matches!(&events[0],
@@ -256,11 +257,12 @@ fn host_parsed_messages_of_an_old_socket_or_for_a_channel_not_joined_are_dropped
     let mut h = Harness::default();
     let id = h.joined("/c");
     let joining = h.channel("/j", json!({}));
-    h.core.join(joining, h.now).unwrap();
+    h.core.join(joining, h.t()).unwrap();
     h.pump();
     let old = h.socket();
     h.drop_socket(1006);
-    h.core.handle_message(old, parsed("BROADCAST", "m", "/c", None), h.now);
+    let now = h.t();
+    h.core.handle_message(old, parsed("BROADCAST", "m", "/c", None), || now);
     h.pump();
     assert!(h.messages_of(id).is_empty(), "a message on a socket that is gone");
     while h.socket.is_none() {
@@ -269,7 +271,36 @@ fn host_parsed_messages_of_an_old_socket_or_for_a_channel_not_joined_are_dropped
     h.open_and_accept();
     let socket = h.socket();
     assert_ne!(socket, old);
-    h.core.handle_message(socket, parsed("BROADCAST", "m", "/j", None), h.now);
+    let now = h.t();
+    h.core.handle_message(socket, parsed("BROADCAST", "m", "/j", None), || now);
     h.pump();
     assert!(h.messages_of(joining).is_empty(), "a message for a channel whose join is not acknowledged");
+}
+
+#[test]
+fn the_clock_is_read_only_for_what_needs_it() {
+    let read = std::cell::Cell::new(0);
+    let clock = |ms: u64| {
+        read.set(read.get() + 1);
+        Instant::from_millis(ms)
+    };
+    for liveness in [None, Some(1_000)] {
+        read.set(0);
+        let mut h = Harness::new(Options { ping_interval: liveness, ..Options::default() });
+        h.core.connect(h.t());
+        h.pump();
+        let socket = h.socket();
+        h.core.handle_socket_open(socket, h.t());
+        let accepted =
+            ServerMessage::from_envelope("CONNECT", "CONNECTION", "GATEWAY", None, obj_payload(), |_| unreachable!());
+        h.core.handle_message(socket, accepted.unwrap(), || clock(5));
+        assert_eq!(read.get(), 1, "accepting the connection arms the joins' timers: it needs the time");
+        let broadcast = ServerMessage::from_envelope("BROADCAST", "m", "/c", None, obj_payload(), |_| unreachable!());
+        h.core.handle_message(socket, broadcast.unwrap(), || clock(6));
+        assert_eq!(read.get(), if liveness.is_some() { 2 } else { 1 }, "a message needs the time only for liveness");
+    }
+}
+
+fn obj_payload() -> JsonObject {
+    JsonObject::parse("{}").unwrap()
 }

@@ -174,7 +174,7 @@ fn empty_and_binary_frames_are_reported() {
         h.server_raw(frame);
     }
     let socket = h.socket();
-    h.core.handle_frame_error(socket, FrameError { kind: FrameErrorKind::Binary, excerpt: String::new() }, h.now);
+    h.core.handle_frame_error(socket, FrameError { kind: FrameErrorKind::Binary, excerpt: String::new() }, h.t());
     h.pump();
     let kinds: Vec<FrameErrorKind> = h
         .take_events()

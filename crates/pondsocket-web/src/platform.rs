@@ -1,6 +1,7 @@
 //! What the shell needs from the JS host, browser or Node: a clock, entropy, the page's location, a console.
 
 use js_sys::{Array, Function, JsString, Reflect, Uint8Array};
+use pondsocket_proto::Instant;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -80,8 +81,8 @@ extern "C" {
 }
 
 /// Milliseconds on a monotonic clock (`performance.now()`, in browsers and Node alike).
-pub(crate) fn now() -> u64 {
-    performance_now() as u64
+pub(crate) fn now() -> Instant {
+    Instant::from_millis(performance_now() as u64)
 }
 
 /// 32 bytes from `crypto.getRandomValues` (every browser, secure page or not, and Node), or from `Math.random`

@@ -15,12 +15,13 @@ use wasm_bindgen::JsCast;
 use crate::codec::Codec;
 use crate::platform::{clear_timeout, now, set_timeout};
 use crate::runtime::Shared;
+use pondsocket_proto::Instant;
 
 pub(crate) struct WakeTimer<C: Codec> {
     /// Made once, for every arming; it holds the client weakly.
     callback: Closure<dyn Fn()>,
     /// The deadline the host timer is set for, and its handle.
-    armed: Option<(u64, JsValue)>,
+    armed: Option<(Instant, JsValue)>,
     pin: Option<Rc<Shared<C>>>,
 }
 
@@ -40,7 +41,7 @@ impl<C: Codec> WakeTimer<C> {
     /// deadline. Hands back the hold on the client if it is no longer needed, to be dropped once the runtime's
     /// borrow is released.
     #[must_use]
-    pub(crate) fn set(&mut self, next: Option<u64>, idle: bool, shared: &Rc<Shared<C>>) -> Option<Rc<Shared<C>>> {
+    pub(crate) fn set(&mut self, next: Option<Instant>, idle: bool, shared: &Rc<Shared<C>>) -> Option<Rc<Shared<C>>> {
         let Some(deadline) = next else {
             if idle {
                 self.clear();
@@ -52,7 +53,7 @@ impl<C: Codec> WakeTimer<C> {
         }
         if !matches!(self.armed, Some((armed, _)) if armed <= deadline) {
             self.clear();
-            let delay = deadline.saturating_sub(now());
+            let delay = deadline.millis_since(now());
             let handle = set_timeout(self.callback.as_ref().unchecked_ref(), delay as f64);
             self.armed = Some((deadline, handle));
         }

@@ -48,7 +48,11 @@ pub fn app_start() -> Result<usize, JsError> {
         .map_err(|error| JsError::new(&error.to_string()))?;
     let channel =
         client.create_channel("/x", &JsonObject::empty()).map_err(|error| JsError::new(&error.to_string()))?;
-    channel.on_message_event("hello", |payload| { let _ = payload.as_str().len(); }).detach();
+    channel
+        .on_message_event("hello", |payload| {
+            let _ = payload.as_str().len();
+        })
+        .detach();
     APP.with(|app| *app.borrow_mut() = Some((client, channel)));
     Ok(LIVE_BYTES.load(Ordering::Relaxed))
 }

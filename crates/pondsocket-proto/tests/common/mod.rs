@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use pondsocket_proto::{
-    ChannelEvent, ChannelId, ChannelState, ConnectionState, JsonObject, Options, RequestHandle, SocketId,
+    ChannelEvent, ChannelId, ChannelState, ConnectionState, Instant, JsonObject, Options, RequestHandle, SocketId,
 };
 
 pub type ClientCore = pondsocket_proto::ClientCore<JsonObject>;
@@ -55,20 +55,25 @@ impl Harness {
         }
     }
 
+    /// The simulated clock's time.
+    pub fn t(&self) -> Instant {
+        Instant::from_millis(self.now)
+    }
+
     pub fn socket(&self) -> SocketId {
         self.socket.expect("a socket was asked for")
     }
 
     /// connect(), the socket opens, the server accepts.
     pub fn connect(&mut self) {
-        self.core.connect(self.now);
+        self.core.connect(self.t());
         self.pump();
         self.open_and_accept();
     }
 
     pub fn open_and_accept(&mut self) {
         let socket = self.socket();
-        self.core.handle_socket_open(socket, self.now);
+        self.core.handle_socket_open(socket, self.t());
         self.server(json!({"action": "CONNECT", "event": "CONNECTION", "channelName": "GATEWAY",
             "requestId": "c0", "payload": {"id": "u1", "connectionId": "u1"}}));
         assert_eq!(self.core.state(), ConnectionState::Connected);
@@ -77,7 +82,7 @@ impl Harness {
     /// The server closes the socket.
     pub fn drop_socket(&mut self, code: u16) {
         let socket = self.socket.take().expect("a socket to drop");
-        self.core.handle_socket_close(socket, self.now, code, "");
+        self.core.handle_socket_close(socket, self.t(), code, "");
         self.pump();
     }
 
@@ -87,16 +92,16 @@ impl Harness {
 
     pub fn server_raw(&mut self, frame: &str) {
         let socket = self.socket();
-        self.core.handle_frame(socket, frame, self.now);
+        self.core.handle_frame(socket, frame, self.t());
         self.pump();
     }
 
     /// Moves the clock forward, firing each timer at its own deadline.
     pub fn advance(&mut self, ms: u64) {
         let end = self.now + ms;
-        while let Some(deadline) = self.core.poll_timeout().filter(|&d| d <= end) {
+        while let Some(deadline) = self.core.poll_timeout().map(Instant::as_millis).filter(|&d| d <= end) {
             self.now = self.now.max(deadline);
-            self.core.handle_timeout(self.now);
+            self.core.handle_timeout(self.t());
             self.pump();
         }
         self.now = end;
@@ -120,7 +125,7 @@ impl Harness {
             self.connect();
         }
         let id = self.channel(name, json!({"user": "alice"}));
-        self.core.join(id, self.now).unwrap();
+        self.core.join(id, self.t()).unwrap();
         self.pump();
         let join = self.last_join(name);
         self.ack(name, &join);
@@ -160,7 +165,7 @@ impl Harness {
     }
 
     pub fn request(&mut self, id: ChannelId, event: &str, payload: Value, timeout: Option<u64>) -> RequestHandle {
-        let handle = self.core.send_for_response(id, event, &obj(payload), timeout, self.now).unwrap();
+        let handle = self.core.send_for_response(id, event, &obj(payload), timeout, self.t()).unwrap();
         self.pump();
         handle
     }
@@ -232,4 +237,9 @@ pub fn obj(value: Value) -> String {
 
 pub fn value(object: &JsonObject) -> Value {
     serde_json::from_str(object.as_str()).unwrap()
+}
+
+/// The instant `n` milliseconds after the simulated clock's origin.
+pub fn ms(n: u64) -> Instant {
+    Instant::from_millis(n)
 }
