@@ -78,6 +78,51 @@ async fn endpoint_with_a_query_string() -> TestResult {
     Ok(())
 }
 
+/// URLs as the page's own `URL` reads them: relative endpoints against the page, http(s) as ws(s), params merged
+/// into the query (replacing one of the same name), the fragment dropped; what the parser or the scheme check
+/// refuses is a clear error that never shows the query string.
+#[wasm_bindgen_test]
+fn endpoints_resolve_as_the_page_reads_them() -> TestResult {
+    let page = web_sys::window().and_then(|w| w.location().href().ok()).ok_or_else(|| Fail("no page".into()))?;
+    let page = web_sys::Url::new(&page)?;
+    let origin = ["ws://", &page.host()].concat();
+    let url = |endpoint: &str, params: &[(&str, &str)]| -> TestResult<String> {
+        Ok(pondsocket_web::Client::new(endpoint, params, Options::default())?.url())
+    };
+    ensure_eq!(
+        url("/socket", &[("token", "a b")])?,
+        [origin.as_str(), "/socket?token=a%20b"].concat(),
+        "relative to the page"
+    );
+    let path = page.pathname();
+    let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
+    ensure_eq!(url("socket", &[])?, [origin.as_str(), directory, "/socket"].concat(), "relative to the directory");
+    ensure_eq!(url("https://example.test/s#frag", &[])?, "wss://example.test/s", "https is wss, no fragment");
+    ensure_eq!(url("http://example.test:8080/s", &[])?, "ws://example.test:8080/s", "http is ws");
+    ensure_eq!(
+        url("ws://ex%41mple.test/s", &[])?,
+        "ws://example.test/s",
+        "a percent-encoded host, as browsers read it"
+    );
+    ensure_eq!(
+        url("ws://example.test/s?token=old&keep=1", &[("token", "new")])?,
+        "ws://example.test/s?keep=1&token=new",
+        "a param replaces one of the same name and keeps the others"
+    );
+    for bad in
+        ["ftp://example.test/s?token=s3cret", "ws://127.0.0.1:99999/s?token=s3cret", "ws://[::1/s?token=s3cret", "  "]
+    {
+        match pondsocket_web::Client::new(bad, &[("token", "s3cret")], Options::default()) {
+            Err(Error::InvalidUrl(message)) => {
+                ensure!(!message.contains("s3cret"), "{bad}: the token shows in {message}");
+            }
+            Err(other) => return Err(Fail(format!("{bad}: {other:?}"))),
+            Ok(client) => return Err(Fail(format!("{bad} was accepted as {}", client.url()))),
+        }
+    }
+    Ok(())
+}
+
 #[wasm_bindgen_test]
 async fn disconnect_closes_everything_and_stays_disconnected() -> TestResult {
     let options = quick_options();

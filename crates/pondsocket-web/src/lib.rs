@@ -75,25 +75,13 @@ impl<C: Codec> Clone for Client<C> {
 }
 
 impl<C: Codec> Client<C> {
-    /// A disconnected client for `endpoint` with `params` added to its query string. A relative endpoint is resolved
-    /// against the page's location.
+    /// A disconnected client for `endpoint` with `params` added to its query string, payloads decoded by `C`, and
+    /// sockets opened with `websocket_constructor` (for example Node's `ws` package) or else the global `WebSocket`.
+    /// A relative endpoint is resolved against the page's location. With the default codec, [`Client::new`].
     ///
     /// # Errors
     /// [`Error::InvalidUrl`](pondsocket_proto::Error::InvalidUrl) for an endpoint that is not a ws/wss/http/https
     /// URL; [`Error::InvalidOption`](pondsocket_proto::Error::InvalidOption).
-    pub fn new<K: AsRef<str>, V: AsRef<str>>(
-        endpoint: &str,
-        params: &[(K, V)],
-        options: Options,
-    ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
-        Self::with_websocket(endpoint, params, options, None)
-    }
-
-    /// As [`Client::new`], opening sockets with `websocket_constructor` (for example Node's `ws` package) instead of
-    /// the global `WebSocket`.
-    ///
-    /// # Errors
-    /// As [`Client::new`].
     pub fn with_websocket<K: AsRef<str>, V: AsRef<str>>(
         endpoint: &str,
         params: &[(K, V)],
@@ -198,6 +186,20 @@ impl<C: Codec> Client<C> {
 
 #[cfg(feature = "serde")]
 impl Client<JsonCodec> {
+    /// A disconnected client for `endpoint` with `params` added to its query string. A relative endpoint is resolved
+    /// against the page's location.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`](pondsocket_proto::Error::InvalidUrl) for an endpoint that is not a ws/wss/http/https
+    /// URL; [`Error::InvalidOption`](pondsocket_proto::Error::InvalidOption).
+    pub fn new<K: AsRef<str>, V: AsRef<str>>(
+        endpoint: &str,
+        params: &[(K, V)],
+        options: Options,
+    ) -> Result<Self, Error> {
+        Self::with_websocket(endpoint, params, options, None)
+    }
+
     /// The live channel of that name, or a new IDLE one that will join with `params`.
     ///
     /// # Errors
