@@ -9,6 +9,15 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --wasm
 source scripts/lib/env.sh
 
+# The npm build parses with JSON.parse: serde and serde_json (the Rust apps' path) must not be compiled into it.
+serde_in_npm_build=$(cargo tree --locked -p pondsocket-wasm --target wasm32-unknown-unknown -e normal \
+  --features diagnostics -i serde_json 2>/dev/null || true)
+if [ -n "$serde_in_npm_build" ]; then
+  echo "build-pkg.sh: serde_json is a dependency of the npm build:" >&2
+  echo "$serde_in_npm_build" >&2
+  exit 1
+fi
+
 build=target/pkg-build
 rm -rf "$build" pkg
 for target in web nodejs; do

@@ -32,8 +32,11 @@ run_suite() {
   echo "== $target: in headless Chromium (wasm-bindgen-test, ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL)"
   # --mode no-install: use the wasm-bindgen-test-runner scripts/setup.sh installed; never download one.
   # After the crate's path come cargo test's own options; after `--`, the test binary's.
-  wasm-pack --log-level warn test --headless --chrome --chromedriver "$chromedriver" --mode no-install . \
-    --locked --test "$target" ${test_args[@]+"${test_args[@]}"}
+  # Bounded: once (of many runs) under heavy load, the runner waited forever on chromedriver before the page loaded,
+  # where its own timeout does not apply. A run takes 10-20 s after a first compile of a few minutes: 20 minutes means
+  # it hangs, and it fails instead.
+  timeout --kill-after=10 1200 wasm-pack --log-level warn test --headless --chrome --chromedriver "$chromedriver" \
+    --mode no-install . --locked --test "$target" ${test_args[@]+"${test_args[@]}"}
   echo "== $target: passed against the ${PONDSOCKET_SERVER_NAME:-given} server in $((SECONDS - start)) s"
 }
 

@@ -13,9 +13,13 @@ mod connection;
 mod error;
 #[cfg(feature = "serde")]
 pub mod json;
+// Collections the web client shares with the core; not API.
+#[doc(hidden)]
 pub mod map;
+#[doc(hidden)]
 pub mod memory;
 mod options;
+#[doc(hidden)]
 pub mod ordered;
 mod payload;
 mod requests;
