@@ -21,6 +21,18 @@ export function describe(error) {
 // The endpoint as the URL to open: http(s) becomes ws(s), a relative one is resolved against `base`, the fragment
 // goes, and each param replaces one of the same name in the query. Throws a message that never repeats the query
 // string, which may hold a token.
+// A WebSocket to `url` from `constructor` (the `WebSocket` option) or the global one, receiving binary frames as
+// ArrayBuffers; throws what the constructor threw, or why there is none.
+export function openWebSocket(constructor, url) {
+  const WebSocket = constructor ?? globalThis.WebSocket;
+  if (typeof WebSocket !== 'function') {
+    throw 'no global WebSocket: pass the `WebSocket` option (e.g. the `ws` package), or run Node 22+ '
+      + '(Node 20: --experimental-websocket)';
+  }
+  const socket = new WebSocket(url);
+  socket.binaryType = 'arraybuffer';
+  return socket;
+}
 // `message` without the query string of `url`.
 export function redactQuery(message, url) {
   const query = url.split('?')[1];
@@ -56,6 +68,9 @@ extern "C" {
     fn page_href() -> Option<String>;
     /// A thrown JS value as text: its `message` if it has one, else the value itself.
     pub fn describe(error: &JsValue) -> String;
+    /// A WebSocket to `url` from `constructor` or the global `WebSocket`, with binary frames as ArrayBuffers.
+    #[wasm_bindgen(js_name = openWebSocket, catch)]
+    pub(crate) fn open_websocket(constructor: Option<&Function>, url: &str) -> Result<web_sys::WebSocket, JsValue>;
     /// `message` without the query string of `url` (which may hold a token).
     #[wasm_bindgen(js_name = redactQuery)]
     pub(crate) fn redact_query(message: &str, url: &str) -> String;

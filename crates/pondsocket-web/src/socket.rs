@@ -2,13 +2,13 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use crate::codec::Codec;
-use crate::platform::describe;
+use crate::platform::{describe, open_websocket};
 use crate::runtime::{self, Shared};
 use pondsocket_proto::SocketId;
 
@@ -34,20 +34,7 @@ impl SocketDriver {
         url: &str,
         constructor: Option<&Function>,
     ) -> Result<Self, String> {
-        let constructor = match constructor {
-            Some(constructor) => constructor.clone(),
-            None => Reflect::get(&js_sys::global(), &"WebSocket".into())
-                .ok()
-                .and_then(|c| c.dyn_into::<Function>().ok())
-                .ok_or_else(|| {
-                    "no global WebSocket: pass the `WebSocket` option (e.g. the `ws` package), or run Node 22+ \
-                     (Node 20: --experimental-websocket)"
-                        .to_owned()
-                })?,
-        };
-        let ws: WebSocket =
-            Reflect::construct(&constructor, &Array::of1(&url.into())).map_err(|e| describe(&e))?.unchecked_into();
-        ws.set_binary_type(BinaryType::Arraybuffer);
+        let ws = open_websocket(constructor, url).map_err(|e| describe(&e))?;
 
         // The handlers hold the client strongly: like a JS client, an open socket keeps it alive until closed.
         let on_open = {
