@@ -25,7 +25,6 @@ const FRAME = [
   () => 'empty frame',
   () => 'binary frame (the protocol is JSON text)',
   (d) => 'not JSON: ' + d,
-  () => 'JSON nested too deeply',
   () => 'not a JSON object',
   (d) => 'missing field `' + d + '`',
   (d, e) => 'field `' + d + '` is not ' + e,
@@ -133,13 +132,12 @@ pub(super) fn js_error(error: &Error<JsPayload>) -> JsValue {
                 FrameErrorKind::Empty => (0, none.clone(), none.clone()),
                 FrameErrorKind::Binary => (1, none.clone(), none.clone()),
                 FrameErrorKind::NotJson(reason) => (2, text(reason), none.clone()),
-                FrameErrorKind::TooDeep => (3, none.clone(), none.clone()),
-                FrameErrorKind::NotAnObject => (4, none.clone(), none.clone()),
-                FrameErrorKind::MissingField(field) => (5, text(field), none.clone()),
-                FrameErrorKind::WrongType { field, expected } => (6, text(field), text(expected)),
-                FrameErrorKind::UnknownAction(action) => (7, text(action), none.clone()),
-                FrameErrorKind::UnknownPresenceEvent(event) => (8, text(event), none.clone()),
-                FrameErrorKind::BadPresence(problem) => (9, text(problem), none.clone()),
+                FrameErrorKind::NotAnObject => (3, none.clone(), none.clone()),
+                FrameErrorKind::MissingField(field) => (4, text(field), none.clone()),
+                FrameErrorKind::WrongType { field, expected } => (5, text(field), text(expected)),
+                FrameErrorKind::UnknownAction(action) => (6, text(action), none.clone()),
+                FrameErrorKind::UnknownPresenceEvent(event) => (7, text(event), none.clone()),
+                FrameErrorKind::BadPresence(problem) => (8, text(problem), none.clone()),
             };
             (6, JsValue::from(index), first, second, text(&frame.excerpt), none)
         }

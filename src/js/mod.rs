@@ -1,6 +1,6 @@
 //! The JS API: `PondClient` and `Channel`, the names and shapes of `@eleven-am/pondsocket-client`, as thin handles
-//! over the Rust web client (`pondsocket_web::Client`). Arguments are checked here and refused with a `TypeError` that names the problem;
-//! callbacks that throw are reported through the client's `onError` and do not stop delivery to the others.
+//! over the Rust web client (`pondsocket_web::Client`). Arguments are checked here and refused with a `TypeError`
+//! that names the problem; callbacks that throw are reported through the client's `onError` and do not stop delivery to the others.
 
 mod codec;
 mod convert;

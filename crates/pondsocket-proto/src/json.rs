@@ -29,7 +29,7 @@ impl JsonObject {
     /// Parses `text` as one JSON object.
     ///
     /// # Errors
-    /// [`FrameErrorKind::NotJson`] or [`FrameErrorKind::TooDeep`] if it is not JSON, [`FrameErrorKind::NotAnObject`]
+    /// [`FrameErrorKind::NotJson`] if it is not JSON, [`FrameErrorKind::NotAnObject`]
     /// if it is JSON of another type.
     pub fn parse(text: &str) -> Result<Self, FrameErrorKind> {
         let raw: Box<RawValue> = serde_json::from_str(text).map_err(|e| not_json(&e))?;
@@ -110,11 +110,7 @@ impl Payload for JsonObject {
 }
 
 fn not_json(error: &serde_json::Error) -> FrameErrorKind {
-    if error.to_string().starts_with("recursion limit exceeded") {
-        FrameErrorKind::TooDeep
-    } else {
-        FrameErrorKind::NotJson(error.to_string())
-    }
+    FrameErrorKind::NotJson(error.to_string())
 }
 
 const EXCERPT_CHARS: usize = 80;

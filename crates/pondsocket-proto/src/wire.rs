@@ -176,8 +176,6 @@ pub enum FrameErrorKind {
     Binary,
     /// Not valid JSON; the parser's message.
     NotJson(String),
-    /// Nested deeper than the host's parser takes.
-    TooDeep,
     /// Valid JSON, but not an object.
     NotAnObject,
     /// A required field is absent or `null`.
@@ -198,7 +196,6 @@ impl fmt::Display for FrameErrorKind {
             FrameErrorKind::Empty => f.write_str("empty frame"),
             FrameErrorKind::Binary => f.write_str("binary frame (the protocol is JSON text)"),
             FrameErrorKind::NotJson(reason) => write!(f, "not JSON: {reason}"),
-            FrameErrorKind::TooDeep => f.write_str("JSON nested too deeply"),
             FrameErrorKind::NotAnObject => f.write_str("not a JSON object"),
             FrameErrorKind::MissingField(field) => write!(f, "missing field `{field}`"),
             FrameErrorKind::WrongType { field, expected } => write!(f, "field `{field}` is not {expected}"),

@@ -18,9 +18,6 @@ export function describe(error) {
   if (error !== null && typeof error === 'object' && typeof error.message === 'string') return error.message;
   try { return String(error); } catch { return typeof error; }
 }
-// The endpoint as the URL to open: http(s) becomes ws(s), a relative one is resolved against `base`, the fragment
-// goes, and each param replaces one of the same name in the query. Throws a message that never repeats the query
-// string, which may hold a token.
 // A WebSocket to `url` from `constructor` (the `WebSocket` option) or the global one, receiving binary frames as
 // ArrayBuffers; throws what the constructor threw, or why there is none.
 export function openWebSocket(constructor, url) {
@@ -38,7 +35,9 @@ export function redactQuery(message, url) {
   const query = url.split('?')[1];
   return query ? message.split(query).join('\u2026') : message;
 }
-// `params` is a flat array: key, value, key, value...
+// The endpoint as the URL to open: http(s) becomes ws(s), a relative one is resolved against `base`, the fragment
+// goes, and each param (`params` is a flat array: key, value, key, value...) replaces one of the same name in the
+// query. Throws a message that never repeats the query string, which may hold a token.
 export function resolveEndpoint(endpoint, params, base) {
   const text = endpoint.trim();
   const shown = JSON.stringify(text.split('?')[0]);
