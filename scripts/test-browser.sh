@@ -32,11 +32,26 @@ run_suite() {
   echo "== $target: in headless Chromium (wasm-bindgen-test, ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL)"
   # --mode no-install: use the wasm-bindgen-test-runner scripts/setup.sh installed; never download one.
   # After the crate's path come cargo test's own options; after `--`, the test binary's.
-  # Bounded: once (of many runs) under heavy load, the runner waited forever on chromedriver before the page loaded,
-  # where its own timeout does not apply. A run takes 10-20 s after a first compile of a few minutes: 20 minutes means
-  # it hangs, and it fails instead.
-  timeout --kill-after=10 1200 wasm-pack --log-level warn test --headless --chrome --chromedriver "$chromedriver" \
-    --mode no-install . --locked --test "$target" ${test_args[@]+"${test_args[@]}"}
+  # Bounded, and tried twice when the page never loaded. Now and then (seen in 2 of ~12 runs on these machines, not
+  # found why) headless Chromium's renderer stops answering chromedriver while the test page loads: no test runs,
+  # and the runner gives up after its 300 s ("Failed to detect test as having been run"), or waits on. That one
+  # signature, with no test started, is tried once more; any failure of a test that ran fails the suite at once.
+  local log attempt
+  log=$(mktemp)
+  for attempt in 1 2; do
+    if timeout --kill-after=10 1200 wasm-pack --log-level warn test --headless --chrome --chromedriver "$chromedriver" \
+      --mode no-install . --locked --test "$target" ${test_args[@]+"${test_args[@]}"} 2>&1 | tee "$log"; then
+      break
+    fi
+    if [ "$attempt" -eq 1 ] && ! grep -qE '^running [0-9]+ tests?' "$log" \
+      && grep -qE 'Failed to detect test as having been run|Timed out receiving message from renderer' "$log"; then
+      echo "== $target: WARNING: the test page never loaded (no test ran); trying it once more" >&2
+      continue
+    fi
+    rm -f "$log"
+    return 1
+  done
+  rm -f "$log"
   echo "== $target: passed against the ${PONDSOCKET_SERVER_NAME:-given} server in $((SECONDS - start)) s"
 }
 
