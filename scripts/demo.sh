@@ -2,15 +2,16 @@
 # The demo: a chat page (www/) on the pondsocket-wasm package, served with the bundled PondSocket server.
 #   scripts/demo.sh              set up, build pkg/ and the server, serve the page, print its URL; Ctrl-C stops it
 #   scripts/demo.sh --port N     serve on port N (default: one the OS picks)
-#   scripts/demo.sh --check      the same, then a short session in headless Chromium (Playwright) instead of
-#                                waiting: connect, join, send, ping, presence; screenshot docs/demo.png; exit 0 if ok
+#   scripts/demo.sh --check      the same, then a short session in each browser engine instead of waiting
+#                                (Chromium, Firefox, WebKit; PONDSOCKET_BROWSERS="chromium" for one): connect,
+#                                join, send, ping, presence; screenshot docs/demo.png (Chromium's); exit 0 if ok
 #   scripts/demo.sh --no-build   skip set-up and builds: use pkg/ and the server binary as they are
 # The site is assembled in target/demo-site/ (www/ and a copy of pkg/ at pkg/). The server runs under
 # tests/support/supervisor.mjs, whose control URL can kill and restart it on the same port (see the banner).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
 port="" check=0 build=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,9 +47,15 @@ start_test_server --static "$site" ${port:+--port "$port"}
 url="$PONDSOCKET_HTTP_URL/"
 
 if [ $check -eq 1 ]; then
-  # Under a time limit: a wedged browser must not hang the script.
-  timeout 120 node tests/playwright/check.mjs
-  exit $?
+  source scripts/lib/browsers.sh
+  browsers_prepare
+  checked=0
+  for engine in "${BROWSER_ENGINES[@]}"; do
+    echo "[demo] check in $(engine_label "$engine")" >&2
+    # Under a time limit: a wedged browser must not hang the script.
+    PONDSOCKET_BROWSER=$engine timeout 120 node tests/playwright/check.mjs || checked=1
+  done
+  exit $checked
 fi
 
 # Ctrl-C (or a TERM) ends the script normally; the exit hooks of servers.sh stop the supervisor and the server.

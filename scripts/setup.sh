@@ -3,7 +3,9 @@
 # Idempotent: safe to run on every invocation of scripts/test.sh and scripts/demo.sh.
 #   scripts/setup.sh            native tools only (cargo test)
 #   scripts/setup.sh --wasm     + wasm32 target, wasm-pack, wasm-bindgen-cli, wasm-opt, esbuild
-#   scripts/setup.sh --browser  + the above, Chromium, chromedriver and playwright-core
+#   scripts/setup.sh --browser  + the above, and three browser engines with their WebDriver servers: Chromium
+#                               (chromedriver, playwright-core), Firefox ESR (geckodriver), WebKitGTK's MiniBrowser
+#                               (WebKitWebDriver, under Xvfb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,7 @@ for arg in "$@"; do
 done
 
 log() { echo "[setup] $*" >&2; }
+GECKODRIVER_VERSION=0.37.1
 source scripts/lib/env.sh
 source scripts/lib/bench-deps.sh   # ESBUILD_VERSION
 
@@ -65,7 +68,12 @@ if [ $want_wasm -eq 1 ]; then
 fi
 
 if [ $want_browser -eq 1 ]; then
-  apt_install chromium chromium-driver
+  apt_install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb
+  # geckodriver is not packaged by Debian, and its releases are on GitHub: crates.io has it (~3 min to build).
+  if ! { command -v geckodriver >/dev/null && geckodriver --version | grep -q "^geckodriver $GECKODRIVER_VERSION"; }; then
+    log "cargo install geckodriver $GECKODRIVER_VERSION"
+    cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --quiet
+  fi
   # Drives the system Chromium for the demo test (`npx playwright install` downloads nothing here).
   npm_tool playwright-core 1.65.1
   # Builds tests/vite, proof that the package works in a bundler.

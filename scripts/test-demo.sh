@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The demo's tests, in headless Chromium driven by Playwright (playwright-core from scripts/setup.sh --browser):
+# The demo's tests, in each engine of scripts/lib/browsers.sh (Chromium driven by Playwright, Firefox and WebKit by
+# tests/playwright/webdriver.mjs; scripts/setup.sh --browser installs them all):
 #   1. scripts/demo.sh --check --no-build: the demo command itself, with its own server, a short session
 #   2. tests/playwright/demo.test.mjs against a server started here once: two pages chat and see each other,
 #      the server restarts under them, errors show; screenshots in target/playwright/ (docs/demo.png is updated
 #      only by running scripts/demo.sh --check by hand)
+#   3. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser
 # Expects pkg/ built (scripts/build-pkg.sh; scripts/test.sh does that first), builds it if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,8 @@ scripts/setup.sh --browser
 source scripts/lib/env.sh
 source scripts/lib/servers.sh
 source scripts/lib/demo-site.sh
+source scripts/lib/browsers.sh
+browsers_prepare
 
 export PONDSOCKET_SCREENSHOT_DIR=target/playwright
 [ -f pkg/package.json ] || scripts/build-pkg.sh
@@ -20,10 +24,12 @@ build_test_server
 echo "== demo: scripts/demo.sh --check"
 scripts/demo.sh --check --no-build
 
-echo "== demo: tests/playwright/demo.test.mjs"
 assemble_demo_site target/demo-site
 start_test_server --static target/demo-site
-timeout 300 node --test --test-reporter=spec tests/playwright/demo.test.mjs
+for engine in "${BROWSER_ENGINES[@]}"; do
+  echo "== demo: tests/playwright/demo.test.mjs in $(engine_label "$engine")"
+  PONDSOCKET_BROWSER=$engine timeout 300 node --test --test-reporter=spec tests/playwright/demo.test.mjs
+done
 
 echo "== demo: tests/vite, an app importing the package by name, built by Vite"
 stop_test_servers
@@ -35,4 +41,7 @@ tarball=$(cd target/npm && npm pack --silent ../../pkg | tail -1)
 (cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "../npm/$tarball" >/dev/null)
 (cd "$app" && node "$PONDSOCKET_TOOLS/node_modules/vite/bin/vite.js" build --logLevel warn)
 start_test_server --static "$app/dist"
-timeout 120 node --test --test-reporter=spec tests/playwright/vite.test.mjs
+for engine in "${BROWSER_ENGINES[@]}"; do
+  echo "== demo: tests/playwright/vite.test.mjs in $(engine_label "$engine")"
+  PONDSOCKET_BROWSER=$engine timeout 120 node --test --test-reporter=spec tests/playwright/vite.test.mjs
+done

@@ -8,8 +8,10 @@
 #   4. package: scripts/build-pkg.sh builds pkg/ (the npm package)
 #   5. size: scripts/size.sh, the browser entry bundled, minified and gzipped against bench/size-budget.txt
 #   6. node: the packed tarball installed in an empty folder, against the server (node:test)
-#   7. demo: scripts/demo.sh --check and the demo page's Playwright test (scripts/test-demo.sh)
-#   8. browser: wasm-bindgen-test in headless Chromium against the server, and the hostile and fault suite
+#   7. demo: scripts/demo.sh --check, the demo page's test and a Vite app, in Chromium, Firefox and WebKit
+#      (scripts/test-demo.sh)
+#   8. browser: wasm-bindgen-test in Chromium, Firefox and WebKit against both servers, and the hostile and fault
+#      suite (scripts/test-browser.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 

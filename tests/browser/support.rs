@@ -71,6 +71,24 @@ macro_rules! ensure_eq {
     };
 }
 
+// ----- the page -----
+
+// An exception that escapes a socket or timer handler of the client unwinds through its wasm frames without running
+// their destructors (a `RefCell` borrow among them), and the browser only reports it to the page: printed here, so
+// that a test failing because of one shows its cause.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function watchUncaught() {
+  if (globalThis.__watchingUncaught) return;
+  globalThis.__watchingUncaught = true;
+  addEventListener('error', (e) => console.error('uncaught in the page:', e.message, e.error && e.error.stack));
+  addEventListener('unhandledrejection', (e) => console.error('unhandled rejection in the page:', e.reason));
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = watchUncaught)]
+    fn watch_uncaught();
+}
+
 // ----- the server -----
 
 /// `ws://127.0.0.1:P/socket` of the test server, as given when the suite was compiled.
@@ -143,6 +161,16 @@ pub fn unique(prefix: &str) -> String {
     });
     let random = (js_sys::Math::random() * 1e9) as u64;
     format!("{prefix}-{n}-{random:x}")
+}
+
+/// The page runs in WebKit (Safari's engine; WebKitGTK's MiniBrowser here), whose user agent names no Chrome.
+pub fn is_webkit() -> bool {
+    let agent = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"userAgent".into()))
+        .ok()
+        .and_then(|agent| agent.as_string())
+        .unwrap_or_default();
+    agent.contains("AppleWebKit") && !agent.contains("Chrome")
 }
 
 /// Milliseconds on the page's clock.
@@ -308,6 +336,7 @@ impl Drop for TestClient {
 impl TestClient {
     /// A client for `endpoint`, not connected yet.
     pub fn new(endpoint: &str, params: &[(&str, &str)], options: Options) -> TestResult<Self> {
+        watch_uncaught();
         let client = Client::new(endpoint, params, options)?;
         let (states, errors, reconnects) = (Log::new(), Log::new(), Log::new());
         let sink = states.clone();

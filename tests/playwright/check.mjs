@@ -1,8 +1,8 @@
-// `scripts/demo.sh --check`: a short session on the demo page in headless Chromium, against the server the
-// script started (PONDSOCKET_HTTP_URL). Connect, join a room, send a message and see it, ping, see yourself in
-// the presence list; then a second user joins and answers, for the screenshot (docs/demo.png).
-// Exits 0 only if every step worked.
-import { launch, openDemo, ping, screenshotPath, send, siteUrl, tid, waitMessage, waitPresence } from './lib.mjs';
+// `scripts/demo.sh --check`: a short session on the demo page in one browser engine (PONDSOCKET_BROWSER, see
+// lib.mjs), against the server the script started (PONDSOCKET_HTTP_URL). Connect, join a room, send a message and
+// see it, ping, see yourself in the presence list; then a second user joins and answers, for the screenshot
+// (docs/demo.png, from Chromium). Exits 0 only if every step worked.
+import { ENGINE, launch, openDemo, ping, screenshotPath, send, siteUrl, tid, waitMessage, waitPresence } from './lib.mjs';
 
 const ROOM = '/chat/lobby';
 const VIEWPORT = { width: 1280, height: 800 };
@@ -21,7 +21,7 @@ async function step(what, fn) {
   }
 }
 
-console.log(`demo check: ${siteUrl()}`);
+console.log(`demo check in ${ENGINE}: ${siteUrl()}`);
 const browser = await launch();
 try {
   let ada;

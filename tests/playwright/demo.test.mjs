@@ -1,6 +1,7 @@
-// The demo page (www/) in headless Chromium against the bundled server: two tabs chat and see each other,
-// the server restarts under them, errors show on the page. Run by scripts/test-demo.sh, which serves the site
-// and sets PONDSOCKET_HTTP_URL and PONDSOCKET_CONTROL_URL. Screenshots: docs/demo.png, target/playwright/*.png.
+// The demo page (www/) in one browser engine (PONDSOCKET_BROWSER, see lib.mjs) against the bundled server: two
+// tabs chat and see each other, the server restarts under them, errors show on the page. Run by
+// scripts/test-demo.sh, which serves the site and sets PONDSOCKET_HTTP_URL and PONDSOCKET_CONTROL_URL.
+// Screenshots: docs/demo.png, target/playwright/*.png (target/playwright/ENGINE/ for Firefox and WebKit).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 

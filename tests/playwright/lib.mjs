@@ -1,11 +1,15 @@
-// Shared by the demo's Playwright test (demo.test.mjs) and `scripts/demo.sh --check` (check.mjs): the system
-// Chromium driven by playwright-core from the tools folder (scripts/setup.sh --browser installs it), and the
-// demo page's controls by their data-testid. Every wait is on DOM state; nothing sleeps.
+// Shared by the demo's tests (demo.test.mjs, vite.test.mjs) and `scripts/demo.sh --check` (check.mjs): the browser
+// of PONDSOCKET_BROWSER (chromium, the default, firefox or webkit: scripts/lib/browsers.sh) and the demo page's
+// controls by their data-testid. Chromium is driven by playwright-core from the tools folder (scripts/setup.sh
+// --browser installs it); Firefox ESR and WebKitGTK, which Playwright cannot drive, by webdriver.mjs, the same calls
+// over W3C WebDriver. Every wait is on DOM state; nothing sleeps.
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { launchWebDriver } from './webdriver.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TOOLS = process.env.PONDSOCKET_TOOLS || join(homedir(), '.cache/pondsocket-wasm-tools');
@@ -28,7 +32,11 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
 ];
 
+/** The engine the tests run in. */
+export const ENGINE = process.env.PONDSOCKET_BROWSER || 'chromium';
+
 export function launch() {
+  if (ENGINE !== 'chromium') return launchWebDriver(ENGINE);
   return playwright().chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
@@ -118,10 +126,12 @@ export async function ping(page) {
 }
 
 // PONDSOCKET_SCREENSHOT_DIR sends the screenshots meant for docs/ there instead: the test suite sets it, so that
-// running the tests leaves the committed docs/demo.png alone (scripts/demo.sh --check updates it on purpose).
+// running the tests leaves the committed docs/demo.png alone (scripts/demo.sh --check updates it on purpose, in
+// Chromium). The other engines' screenshots go to a folder of their own under target/playwright/.
 export function screenshotPath(relative) {
   const redirect = process.env.PONDSOCKET_SCREENSHOT_DIR;
-  if (redirect && relative.startsWith('docs/')) relative = join(redirect, basename(relative));
+  if (ENGINE !== 'chromium') relative = join('target/playwright', ENGINE, basename(relative));
+  else if (redirect && relative.startsWith('docs/')) relative = join(redirect, basename(relative));
   const path = resolve(ROOT, relative);
   mkdirSync(dirname(path), { recursive: true });
   return path;

@@ -1,5 +1,5 @@
 // The package in a bundler: tests/vite built by Vite (scripts/test-demo.sh builds and serves it), loaded in
-// headless Chromium, connects, joins, gets a reply and a ResponseTimeoutError.
+// a browser engine (PONDSOCKET_BROWSER, lib.mjs), connects, joins, gets a reply and a ResponseTimeoutError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
