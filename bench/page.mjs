@@ -1,6 +1,10 @@
-// The benchmark page: loads one client (?client=ours|peer|floor&pkg=/path/of/pkg[&lazy=1]) and runs scenarios from bench/scenarios.mjs on
-// request of the driver (bench/run.mjs), which exposes __benchSample (CDP Performance.getMetrics) and __benchMemory
-// (CDP HeapProfiler.collectGarbage + Runtime.getHeapUsage) to the page.
+// The benchmark page: loads one client (?client=ours|peer|floor&pkg=/path/of/pkg[&lazy=1][&meter=handlers]) and runs
+// scenarios from bench/scenarios.mjs on request of the driver (bench/run.mjs). In Chromium the driver exposes
+// __benchSample (CDP Performance.getMetrics: the main thread's CPU time) and __benchMemory (CDP
+// HeapProfiler.collectGarbage + Runtime.getHeapUsage) to the page. Firefox and WebKit have no such protocol here
+// (&meter=handlers): the page sums the time its main thread spends inside WebSocket event handlers, where every
+// client's receiving work runs (parsing, routing, the listeners it calls), timed with performance.now(), which the
+// blast server's cross-origin isolation headers make precise to 20 µs or better in both engines.
 import { FloorClient, runScenario } from './scenarios.mjs';
 
 const query = new URLSearchParams(location.search);
@@ -8,6 +12,45 @@ const which = query.get('client');
 // Where the package is (run.mjs measures a copy of pkg/); module URLs relative to the page otherwise.
 const pkg = new URL(`${query.get('pkg') ?? '../pkg'}/`, location.href).href;
 const url = `ws://${location.host}/socket`;
+
+let handlerMs = 0;
+/** Wraps every WebSocket event handler a client installs, before any client loads, to time it. */
+function meterHandlers() {
+  const timed = (listener) => function timedListener(event) {
+    const t0 = performance.now();
+    try {
+      return typeof listener === 'function' ? listener.call(this, event) : listener.handleEvent(event);
+    } finally {
+      handlerMs += performance.now() - t0;
+    }
+  };
+  const proto = WebSocket.prototype;
+  for (const name of ['onopen', 'onmessage', 'onclose', 'onerror']) {
+    const own = Object.getOwnPropertyDescriptor(proto, name);
+    const installed = new WeakMap();
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: own.enumerable,
+      get() { return installed.get(this) ?? null; },
+      set(listener) {
+        installed.set(this, listener);
+        own.set.call(this, listener ? timed(listener) : listener);
+      },
+    });
+  }
+  const wrappers = new WeakMap();
+  const { addEventListener, removeEventListener } = EventTarget.prototype;
+  proto.addEventListener = function (type, listener, options) {
+    if (!listener) return addEventListener.call(this, type, listener, options);
+    if (!wrappers.has(listener)) wrappers.set(listener, timed(listener));
+    return addEventListener.call(this, type, wrappers.get(listener), options);
+  };
+  proto.removeEventListener = function (type, listener, options) {
+    return removeEventListener.call(this, type, (listener && wrappers.get(listener)) ?? listener, options);
+  };
+  window.__benchSample = async () => ({ cpuMs: handlerMs });
+}
+if (query.get('meter') === 'handlers') meterHandlers();
 
 async function load() {
   switch (which) {

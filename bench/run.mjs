@@ -1,10 +1,11 @@
 // The benchmark driver behind scripts/bench.sh: starts the blast server, runs every scenario for every client in
-// Node (a fresh process per run) and in headless Chromium (a fresh browser context per run), in interleaved rounds
+// Node (a fresh process per run) and in headless Chromium (a fresh browser context per run), and the inbound and
+// sequential-request scenarios in Firefox and WebKit (a fresh browser per run, over WebDriver), in interleaved rounds
 // with the order of the clients rotating, then writes docs/BENCHMARKS.md and docs/benchmarks.svg from the medians
 // and prints the table. Any failed check (a message lost, a reply that does not match) fails the whole run.
 //
 //   node bench/run.mjs [--quick] [--rounds N] [--memory-rounds N] [--cold-rounds N] [--footprint-rounds N]
-//                      [--env node,browser] [--scenarios LIST] [--command TEXT]
+//                      [--env node,browser,firefox,webkit] [--scenarios LIST] [--command TEXT]
 // --scenarios (or BENCH_SCENARIOS): a comma-separated subset of inbound-small, inbound-large, rr-seq, rr-conc,
 // fanout, memory, cold-start, footprint. A run of a subset prints its table and writes target/bench/results-partial.json
 // but leaves docs/ alone (the document is one full run).
@@ -16,6 +17,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { launchWebDriver } from '../tests/playwright/webdriver.mjs';
 import { renderMarkdown, renderSvg, renderTable } from './report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,7 +42,7 @@ const rounds = Number(option('rounds', quick ? '1' : '5'));
 const memoryRounds = Number(option('memory-rounds', quick ? '1' : '3'));
 const coldRounds = Number(option('cold-rounds', quick ? '1' : '5'));
 const footprintRounds = Number(option('footprint-rounds', quick ? '1' : '5'));
-const envs = option('env', 'node,browser').split(',');
+const envs = option('env', 'node,browser,firefox,webkit').split(',');
 const command = option('command', `node bench/run.mjs ${argv.join(' ')}`.trim());
 const docsDir = join(ROOT, 'docs');
 
@@ -70,12 +72,20 @@ const SPEED_SCENARIOS = ['inbound-small', 'inbound-large', 'rr-seq', 'rr-conc', 
 const CLIENTS = {
   node: ['ours', 'peer', 'peer-gws', 'floor'],
   browser: ['ours', 'peer', 'floor'],
+  firefox: ['ours', 'peer', 'floor'],
+  webkit: ['ours', 'peer', 'floor'],
 };
+// Firefox and WebKit (driven over WebDriver, CPU measured inside the page): the inbound and request rows only.
+const WEBDRIVER_ENVS = ['firefox', 'webkit'];
+const ENV_SCENARIOS = { firefox: ['inbound-small', 'rr-seq'], webkit: ['inbound-small', 'rr-seq'] };
+const inEnv = (env, scenario) => !ENV_SCENARIOS[env] || ENV_SCENARIOS[env].includes(scenario);
 const MEMORY_CLIENTS = ['ours', 'peer'];
 // Footprint: ours and the peer on the same WebSocket (in Node the global one: peer-gws), and a bare one (floor).
 const FOOTPRINT_CLIENTS = {
   node: ['ours', 'peer-gws', 'floor'],
   browser: ['ours', 'peer', 'floor'],
+  firefox: [],
+  webkit: [],
 };
 const ALL_SCENARIOS = [...SPEED_SCENARIOS, 'cold-start', 'memory', 'footprint'];
 const scenarios = option('scenarios', process.env.BENCH_SCENARIOS || ALL_SCENARIOS.join(',')).split(',').filter(Boolean);
@@ -257,6 +267,39 @@ async function runBrowser(client, scenario, server, params) {
   }
 }
 
+/** A run in Firefox or WebKit: a fresh browser (tests/playwright/webdriver.mjs) per run, CPU metered in the page. */
+async function runWebDriver(engine, client, scenario, server, params) {
+  const browser = launchWebDriver(engine);
+  try {
+    const page = await browser.newPage();
+    const problems = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (msg) => problems.push(`console.error: ${msg.text()}`));
+    await page.goto(`${server.http}/bench/page.html?client=${client}&pkg=/${relative(ROOT, PKG)}&meter=handlers`);
+    await page.waitForFunction(() => window.bench, null, { timeout: 30_000 });
+    await page.evaluate(() => window.bench.ready);
+    const result = await page.evaluate(([s, p]) => window.bench.run(s, p), [scenario, { ...params, timeoutMs: TIMEOUT_MS }]);
+    await page.drain();
+    if (problems.length) throw new Error(problems.join('\n'));
+    return result;
+  } catch (error) {
+    throw new Error(`${engine} ${client} ${scenario} failed: ${error.message}`);
+  } finally {
+    await browser.close().catch(() => {});
+  }
+}
+
+const engineVersion = (engine) => {
+  const command = engine === 'firefox' ? ['firefox-esr', ['--version']]
+    : ['dpkg-query', ['-W', '-f=${Version}', 'libwebkit2gtk-4.1-0']];
+  try {
+    const out = execFileSync(command[0], command[1], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return engine === 'firefox' ? out.replace(/^Mozilla /, '') : `WebKitGTK ${out.split('-')[0]}`;
+  } catch {
+    return 'unknown';
+  }
+};
+
 // ---- peer bundle and sizes ----------------------------------------------------------------------------------------
 
 function depVersion(name, base = DEPS) {
@@ -368,11 +411,15 @@ async function main() {
     results[env][scenario][client].push(value);
   };
   const runners = { node: runNode, browser: runBrowser };
+  for (const engine of WEBDRIVER_ENVS) {
+    runners[engine] = (...args) => runWebDriver(engine, ...args);
+    if (envs.includes(engine)) info[engine] = engineVersion(engine);
+  }
 
   const speed = SPEED_SCENARIOS.filter(selected);
-  const total = envs.reduce((n, env) => n + rounds * speed.length * CLIENTS[env].length
-    + (selected('cold-start') ? coldRounds * CLIENTS[env].length : 0)
-    + (selected('memory') ? memoryRounds * MEMORY_CLIENTS.length : 0)
+  const total = envs.reduce((n, env) => n + rounds * speed.filter((s) => inEnv(env, s)).length * CLIENTS[env].length
+    + (selected('cold-start') && inEnv(env, 'cold-start') ? coldRounds * CLIENTS[env].length : 0)
+    + (selected('memory') && inEnv(env, 'memory') ? memoryRounds * MEMORY_CLIENTS.length : 0)
     + (selected('footprint') ? footprintRounds * FOOTPRINT_CLIENTS[env].length : 0), 0);
   let done = 0;
   const step = async (env, scenario, client) => {
@@ -389,13 +436,14 @@ async function main() {
     for (const env of rotate(envs, round)) {
       if (round < rounds) {
         for (const [s, scenario] of speed.entries()) {
+          if (!inEnv(env, scenario)) continue;
           for (const client of rotate(CLIENTS[env], round + s)) await step(env, scenario, client);
         }
       }
-      if (selected('cold-start') && round < coldRounds) {
+      if (selected('cold-start') && inEnv(env, 'cold-start') && round < coldRounds) {
         for (const client of rotate(CLIENTS[env], round)) await step(env, 'cold-start', client);
       }
-      if (selected('memory') && round < memoryRounds) {
+      if (selected('memory') && inEnv(env, 'memory') && round < memoryRounds) {
         for (const client of rotate(MEMORY_CLIENTS, round)) await step(env, 'memory', client);
       }
       if (selected('footprint') && round < footprintRounds) {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark (not part of the tests): ours (pkg/) against the peer JS client @eleven-am/pondsocket-client and a
-# bare-WebSocket floor, in Node and in headless Chromium, against bench/blast-server.mjs on loopback. Writes
+# bare-WebSocket floor, in Node and in headless Chromium (and the inbound and request rows in Firefox and WebKit),
+# against bench/blast-server.mjs on loopback. Writes
 # docs/BENCHMARKS.md and docs/benchmarks.svg and prints the table; raw runs in target/bench/results.json.
 #   scripts/bench.sh            full run: 5 interleaved rounds (3 for memory), 50,000 inbound messages, ... (~13 min on 2 cores;
 #                               the cold-start and footprint rows, 5 fresh processes/pages each, ~2.5 min of it)
 #   scripts/bench.sh --quick    smoke run: one round, a tenth of the work (~1 min)
 # Other options go to bench/run.mjs: --rounds N, --memory-rounds N, --cold-rounds N, --footprint-rounds N,
-#   --env node|browser|node,browser, --report-only (render docs/ again from target/bench/results.json, running nothing),
+#   --env node,browser,firefox,webkit (any of them), --report-only (render docs/ again from target/bench/results.json, running nothing),
 #   --scenarios LIST (or BENCH_SCENARIOS=LIST): only these of inbound-small, inbound-large, rr-seq, rr-conc, fanout,
 #   cold-start, memory, footprint; prints their table and writes target/bench/results-partial.json, not docs/.
 #   e.g. scripts/bench.sh --scenarios cold-start,footprint
@@ -35,8 +36,9 @@ for arg in "$@"; do
   esac
 done
 
-# Tools: Chromium + playwright-core + ws (scripts/setup.sh, idempotent).
+# Tools: the browser engines, playwright-core, ws (scripts/setup.sh, idempotent); a display for WebKit.
 scripts/setup.sh --browser
+source scripts/lib/browsers.sh
 # The benchmark's own pinned npm packages (the peer client, esbuild) in target/bench-deps.
 source scripts/lib/bench-deps.sh
 install_bench_deps
@@ -56,10 +58,13 @@ fi
 # The driver in a process group of its own: on exit or interrupt, that whole group (the blast server, the Node
 # runs, Chromium) is ended, and nothing else.
 command_line="scripts/bench.sh${*:+ $*}"
+BROWSER_ENGINES=(webkit)
+browsers_prepare
 setsid node bench/run.mjs --command "$command_line" "${args[@]}" &
 driver=$!
 stop() {
   trap - EXIT INT TERM
+  browsers_cleanup
   kill -0 -- "-$driver" 2>/dev/null || return 0
   kill -TERM -- "-$driver" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 -- "-$driver" 2>/dev/null || return 0; sleep 0.1; done

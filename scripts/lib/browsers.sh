@@ -4,6 +4,7 @@
 #   BROWSER_ENGINES                  the engines, in the order the suites run them (PONDSOCKET_BROWSERS overrides)
 #   engine_label ENGINE              "Chromium 156", "Firefox 153.x esr", "WebKitGTK 2.50.6": name and version
 #   browsers_prepare                 starts what the engines need once, in the calling shell (Xvfb for WebKit)
+#   browsers_cleanup                 stops it (at exit by itself where scripts/lib/servers.sh is sourced)
 #   with_engine ENGINE CMD...        runs CMD with the runner pointed at ENGINE
 # Chromium: chromedriver and webdriver.json (headless). Firefox: geckodriver (cargo install; the runner adds
 # -headless) and tests/browser/webdriver-firefox.json (Debian's firefox-esr). WebKit: Debian's WebKitWebDriver,
@@ -40,11 +41,17 @@ browsers_prepare() {
   [ -s "$file" ] || { echo "browsers.sh: Xvfb did not start" >&2; kill "$pid" 2>/dev/null; return 1; }
   export DISPLAY=":$(cat "$file")"
   rm -f "$file"
+  BROWSERS_XVFB_PID=$pid
+  # With scripts/lib/servers.sh, stopped with the servers; otherwise the caller calls browsers_cleanup.
   if declare -F servers_add_exit_hook >/dev/null; then
-    servers_add_exit_hook "kill $pid 2>/dev/null || true"
-  else
-    trap "kill $pid 2>/dev/null || true" EXIT
+    servers_add_exit_hook browsers_cleanup
   fi
+}
+
+# Stops the Xvfb that browsers_prepare started, if any.
+browsers_cleanup() {
+  [ -z "${BROWSERS_XVFB_PID:-}" ] || kill "$BROWSERS_XVFB_PID" 2>/dev/null || true
+  BROWSERS_XVFB_PID=""
 }
 
 with_engine() {

@@ -128,9 +128,10 @@ if (!window.__problems) {
 }`;
 
 // Runs `body` (a function body reading `arguments`) in the page and, in the same round trip, takes what the hook
-// recorded.
+// recorded. A promise is awaited (WebDriver awaits the promise a script returns).
 const WRAP = (body) => `const result = (function () { ${body} }).apply(null, arguments);
-return [result, window.__problems ? window.__problems.splice(0) : []];`;
+const taken = () => (window.__problems ? window.__problems.splice(0) : []);
+return result && typeof result.then === 'function' ? result.then((value) => [value, taken()]) : [result, taken()];`;
 
 // Is the element there and visible, as Playwright means it (a box, not visibility:hidden)?
 const VISIBLE = `function visible(el) {
