@@ -27,6 +27,13 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 
 # The runner scripts/setup.sh installed (the exact wasm-bindgen version), which cargo calls with the test's wasm.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+# Without DWARF, which no browser reads, the suite's wasm is ~4 MB instead of ~31 (panics still name file and line,
+# and stack traces their functions, from the name section).
+export CARGO_PROFILE_DEV_DEBUG=0
+# Known, not ours: in about half of the runs WebKit shows "Loading scripts..." for ~60 s before the first test. It
+# comes from the runner reading the page (WebDriver Execute Script every 100 ms) while the page loads its wasm: the
+# same page, polled the same way by hand, stalls too (first load after the runner starts, 1 of 8), and never stalls
+# when nothing polls it (0 of 12).
 browsers_prepare
 test_args=()
 [ $# -eq 0 ] || test_args=(-- "$@")
