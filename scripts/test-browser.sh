@@ -30,10 +30,6 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 # Without DWARF, which no browser reads, the suite's wasm is ~4 MB instead of ~31 (panics still name file and line,
 # and stack traces their functions, from the name section).
 export CARGO_PROFILE_DEV_DEBUG=0
-# Known, not ours: in about half of the runs WebKit shows "Loading scripts..." for ~60 s before the first test. It
-# comes from the runner reading the page (WebDriver Execute Script every 100 ms) while the page loads its wasm: the
-# same page, polled the same way by hand, stalls too (first load after the runner starts, 1 of 8), and never stalls
-# when nothing polls it (0 of 12).
 browsers_prepare
 test_args=()
 [ $# -eq 0 ] || test_args=(-- "$@")
@@ -49,20 +45,21 @@ run_suite() {
 run_suite_in() {
   local engine=$1 target=$2 start=$SECONDS
   echo "== $target: in $(engine_label "$engine") (wasm-bindgen-test, ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL)"
-  # Bounded, and tried twice when the page never loaded. Now and then (seen in 2 of ~12 runs on these machines, not
-  # found why) headless Chromium's renderer stops answering chromedriver while the test page loads: no test runs,
-  # and the runner gives up after its 300 s ("Failed to detect test as having been run"), or waits on. That one
-  # signature, with no test started, is tried once more; any failure of a test that ran fails the suite at once.
+  # Tried twice when the test page never started its tests. The runner's own HTTP server now and then never answers
+  # one of the page's module requests: found in a hung Chromium through its DevTools port, the page "complete",
+  # "Loading scripts...", one snippet request pending for 300 s (then the renderer never runs the tests: ~2 runs in
+  # 12); WebKit retries such a request after ~60 s and goes on (about one browser-suite run in two took 60 s more).
+  # So a page that has not started its tests START_LIMIT seconds after the runner started is stopped, with its
+  # driver and browser, and tried once more; any failure of a test that ran fails the suite at once.
   local log attempt
   log=$(mktemp)
   for attempt in 1 2; do
-    if with_engine "$engine" timeout --kill-after=10 1200 cargo test --locked --target wasm32-unknown-unknown \
-      --test "$target" ${test_args[@]+"${test_args[@]}"} 2>&1 | tee "$log"; then
+    if run_watched "$engine" "$target" "$log"; then
       break
     fi
     if [ "$attempt" -eq 1 ] && ! grep -qE '^running [0-9]+ tests?' "$log" \
-      && grep -qE 'Failed to detect test as having been run|Timed out receiving message from renderer' "$log"; then
-      echo "== $target: WARNING: the test page never loaded in $engine (no test ran); trying it once more" >&2
+      && grep -qE 'Failed to detect test as having been run|Timed out receiving message from renderer|did not start its tests' "$log"; then
+      echo "== $target: WARNING: the test page never started its tests in $engine; trying it once more" >&2
       continue
     fi
     rm -f "$log"
@@ -70,6 +67,33 @@ run_suite_in() {
   done
   rm -f "$log"
   echo "== $target: passed in $engine against the ${PONDSOCKET_SERVER_NAME:-given} server in $((SECONDS - start)) s"
+}
+
+START_LIMIT=${PONDSOCKET_START_LIMIT:-90}
+
+# run_watched ENGINE TARGET LOG: cargo test of TARGET in ENGINE, output shown and kept in LOG, in a session of its
+# own (cargo, the runner, the driver and the browser), which is ended if the page does not start its tests in time.
+run_watched() {
+  local engine=$1 target=$2 log=$3 pid since=""
+  : > "$log"
+  setsid bash -c 'source scripts/lib/browsers.sh && with_engine "$@"' _ "$engine" \
+    timeout --kill-after=10 1200 cargo test --locked --target wasm32-unknown-unknown \
+    --test "$target" ${test_args[@]+"${test_args[@]}"} > >(tee -a "$log") 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -z "$since" ] && grep -q "Running tests/$target.rs" "$log"; then since=$SECONDS; fi
+    if [ -n "$since" ] && [ $((SECONDS - since)) -ge "$START_LIMIT" ] && ! grep -qE '^running [0-9]+ tests?' "$log"; then
+      echo "== $target: the test page did not start its tests in $START_LIMIT s" | tee -a "$log" >&2
+      # The whole session: timeout(1) runs cargo in a process group of its own, and the driver starts more.
+      pkill -TERM -s "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do pgrep -s "$pid" >/dev/null || break; sleep 0.1; done
+      for _ in 1 2 3; do pkill -KILL -s "$pid" 2>/dev/null || break; sleep 0.2; done
+      wait "$pid" 2>/dev/null || true
+      return 1
+    fi
+    sleep 1
+  done
+  wait "$pid"
 }
 
 # The hostile and fault suite, with the hostile server the caller gave or one started here (stop_test_servers stops
