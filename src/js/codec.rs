@@ -1,10 +1,11 @@
 //! Frames parsed by `JSON.parse`, payloads kept as the JS objects it made: the npm package's [`Codec`].
 //!
-//! One call per frame parses it, checks the envelope (field types, action, presence shape), and writes the routing
-//! fields straight into a buffer in wasm memory; the payload stays a JS object that listeners get as is. Asking
-//! for `action`, `event`, `channelName` and `requestId` one by one would take a dozen crossings per message. A
-//! frame of several newline-separated objects is split and each object read the same way; what is wrong with a
-//! malformed object comes back as a code, so the wasm carries no JSON parser and no message text.
+//! One call per frame parses it, checks the envelope (field types, action, presence shape), writes the routing
+//! fields and a result code straight into a buffer in wasm memory, and returns the payload, which stays the JS
+//! object that listeners get as is. Asking for `action`, `event`, `channelName` and `requestId` one by one would
+//! take a dozen crossings per message; as it is, a message costs one. A frame of several newline-separated objects
+//! is split and each object read the same way; what is wrong with a malformed object (or a frame that is not text)
+//! comes back as a code, so the wasm carries no JSON parser and no message text.
 
 use std::borrow::Cow;
 use std::cell::UnsafeCell;
@@ -48,6 +49,17 @@ function fail(code, what, text) {
   excerpt = chars.length > 80 ? chars.slice(0, 80).join('') + '\u2026' : trimmed;
   header(0);
   return code;
+}
+// The code after the routing fields' room (little-endian i32), then the payload (undefined unless the code is >= -2).
+function answer(code) {
+  const at = scratch + room;
+  bytes[at] = code & 0xff;
+  bytes[at + 1] = (code >> 8) & 0xff;
+  bytes[at + 2] = (code >> 16) & 0xff;
+  bytes[at + 3] = (code >> 24) & 0xff;
+  const p = payload;
+  payload = undefined;
+  return p;
 }
 function isObject(value) {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -100,22 +112,23 @@ function parseLine() {
   try { frame = JSON.parse(text); } catch (error) { return fail(-11, String(error && error.message), text); }
   return read(frame, text);
 }
-// The first object of the frame `data`; then `nextObject` for the others while the header's bit 1 is set.
+// The first object of the frame `data` (a socket's MessageEvent.data); then `nextObject` for the others while the
+// header's bit 1 is set.
 export function parseFrame(data) {
   lines = null;
+  if (typeof data !== 'string') return answer(fail(-18, '', ''));
   let frame;
   try {
     frame = JSON.parse(data);
   } catch {
-    if (data.trim() === '') return fail(-10, '', '');
+    if (data.trim() === '') return answer(fail(-10, '', ''));
     lines = data.split('\n').filter((line) => line.trim() !== '');
     at = 0;
-    return parseLine();
+    return answer(parseLine());
   }
-  return read(frame, data);
+  return answer(read(frame, data));
 }
-export function nextObject() { return parseLine(); }
-export function takePayload() { const p = payload; payload = undefined; return p; }
+export function nextObject() { return answer(parseLine()); }
 export function takePresence() { const p = [presence, changed]; presence = changed = undefined; return p; }
 export function takeField(i) { const f = fields[i]; if (i === 3) fields = null; return f; }
 export function takeDetail() { const d = detail; detail = ''; return d; }
@@ -125,11 +138,9 @@ extern "C" {
     #[wasm_bindgen(js_name = useScratch)]
     fn use_scratch(memory: &JsValue, at: *mut u8, size: usize);
     #[wasm_bindgen(js_name = parseFrame)]
-    fn parse_frame(data: &JsValue) -> i32;
+    fn parse_frame(data: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = nextObject)]
-    fn next_object() -> i32;
-    #[wasm_bindgen(js_name = takePayload)]
-    fn take_payload() -> JsValue;
+    fn next_object() -> JsValue;
     #[wasm_bindgen(js_name = takePresence)]
     fn take_presence() -> Array;
     #[wasm_bindgen(js_name = takeField)]
@@ -141,6 +152,8 @@ extern "C" {
 }
 
 const SCRATCH_BYTES: usize = 512;
+/// The helper's result code, a little-endian i32 in the buffer's last bytes; the routing fields go before it.
+const CODE_AT: usize = SCRATCH_BYTES - 4;
 /// Header bits: the message has a requestId; more objects of the frame follow.
 const WITH_ID: u8 = 1;
 const MORE: u8 = 2;
@@ -151,7 +164,7 @@ struct Scratch(UnsafeCell<[u8; SCRATCH_BYTES]>);
 thread_local! {
     static SCRATCH: Box<Scratch> = {
         let scratch = Box::new(Scratch(UnsafeCell::new([0; SCRATCH_BYTES])));
-        use_scratch(&wasm_bindgen::memory(), scratch.0.get().cast(), SCRATCH_BYTES);
+        use_scratch(&wasm_bindgen::memory(), scratch.0.get().cast(), CODE_AT);
         scratch
     };
 }
@@ -196,23 +209,24 @@ impl Codec for JsCodec {
 
     fn decode(data: &JsValue, each: &mut dyn FnMut(Decoded<'_, JsPayload>)) {
         SCRATCH.with(|scratch| {
-            let mut code = parse_frame(data);
+            let mut payload = parse_frame(data);
             loop {
                 // SAFETY: the helper has returned; nothing writes the buffer until its next call, after `each`.
                 let buffer: &[u8; SCRATCH_BYTES] = unsafe { &*scratch.0.get() };
                 let header = buffer[0];
-                each(message(code, buffer));
+                each(message(buffer, payload));
                 if header & MORE == 0 {
                     break;
                 }
-                code = next_object();
+                payload = next_object();
             }
         });
     }
 }
 
-/// The message the helper's answer `code` describes.
-fn message(code: i32, buffer: &[u8; SCRATCH_BYTES]) -> Decoded<'_, JsPayload> {
+/// The message the helper's answer describes: its code and fields in `buffer`, and the payload it returned.
+fn message(buffer: &[u8; SCRATCH_BYTES], payload: JsValue) -> Decoded<'_, JsPayload> {
+    let code = i32::from_le_bytes([buffer[CODE_AT], buffer[CODE_AT + 1], buffer[CODE_AT + 2], buffer[CODE_AT + 3]]);
     let with_id = buffer[0] & WITH_ID != 0;
     let mut fields: [Cow<'_, str>; 4] = Default::default();
     match code {
@@ -222,7 +236,7 @@ fn message(code: i32, buffer: &[u8; SCRATCH_BYTES]) -> Decoded<'_, JsPayload> {
             }
         }
         written if written >= 0 => {
-            let written = usize::try_from(written).unwrap_or(0).clamp(1, SCRATCH_BYTES);
+            let written = usize::try_from(written).unwrap_or(0).clamp(1, CODE_AT);
             for (field, part) in fields.iter_mut().zip(buffer[1..written].split(|&byte| byte == 0)) {
                 // SAFETY: the helper writes ASCII (1 to 0x7f) only, and NULs between the fields: UTF-8 throughout.
                 *field = Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(part) });
@@ -232,7 +246,7 @@ fn message(code: i32, buffer: &[u8; SCRATCH_BYTES]) -> Decoded<'_, JsPayload> {
     }
     let [action, event, channel_name, request_id] = fields;
     let request_id = with_id.then_some(request_id);
-    let payload = JsPayload(take_payload());
+    let payload = JsPayload(payload);
     ServerMessage::from_envelope(&action, event, channel_name, request_id, payload, |_| {
         let pair = take_presence();
         Ok((JsList(pair.get(0)), JsPayload(pair.get(1))))
@@ -263,6 +277,7 @@ fn frame_error(code: i32) -> FrameError {
         -15 => FrameErrorKind::UnknownAction(text()),
         -16 => FrameErrorKind::UnknownPresenceEvent(text()),
         -17 => FrameErrorKind::BadPresence(PRESENCE_PROBLEMS[index.min(3)]),
+        -18 => FrameErrorKind::Binary,
         _ => FrameErrorKind::NotAnObject,
     };
     FrameError { kind, excerpt: take_excerpt() }

@@ -15,8 +15,9 @@ pub trait Codec: 'static {
     /// What listeners are handed.
     type Payload: Payload + 'static;
 
-    /// Decodes one text frame (`data` is the socket's `MessageEvent.data`, a JS string), calling `each` with every
-    /// message or error in it, in order. Binary frames never reach a codec.
+    /// Decodes one frame (`data` is the socket's `MessageEvent.data`), calling `each` with every message or error
+    /// in it, in order. A frame that is not text (binary frames arrive as `ArrayBuffer`s) is one error,
+    /// [`FrameErrorKind::Binary`](pondsocket_proto::FrameErrorKind::Binary): the protocol has none.
     fn decode(data: &JsValue, each: &mut dyn FnMut(Decoded<'_, Self::Payload>));
 }
 
@@ -29,7 +30,11 @@ impl Codec for JsonCodec {
     type Payload = pondsocket_proto::JsonObject;
 
     fn decode(data: &JsValue, each: &mut dyn FnMut(Decoded<'_, Self::Payload>)) {
-        let text = data.dyn_ref::<js_sys::JsString>().map(crate::platform::string_from_js).unwrap_or_default();
+        let Some(text) = data.dyn_ref::<js_sys::JsString>() else {
+            let kind = pondsocket_proto::FrameErrorKind::Binary;
+            return each(Err(pondsocket_proto::FrameError { kind, excerpt: String::new() }));
+        };
+        let text = crate::platform::string_from_js(text);
         for message in pondsocket_proto::json::decode_frame(&text) {
             each(message);
         }

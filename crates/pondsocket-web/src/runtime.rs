@@ -19,8 +19,8 @@ use crate::timer::WakeTimer;
 use pondsocket_proto::map::Map;
 use pondsocket_proto::ordered::Ordered;
 use pondsocket_proto::{
-    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, FrameError,
-    FrameErrorKind, Instant, Output, Payload, PresenceKind, RequestHandle, SocketId,
+    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event,
+    Instant, Output, Payload, PresenceKind, RequestHandle, SocketId,
 };
 
 pub(crate) type StateListener = dyn Fn(ConnectionState);
@@ -94,7 +94,8 @@ impl<C: Codec> Shared<C> {
 
     /// Runs `input` on the core, then carries out what it asked for.
     pub(crate) fn with_core<T>(self: &Rc<Self>, input: impl FnOnce(&mut ClientCore<C::Payload>, Instant) -> T) -> T {
-        let result = input(&mut self.inner.borrow_mut().core, now());
+        let now = now();
+        let result = input(&mut self.inner.borrow_mut().core, now);
         drain(self);
         result
     }
@@ -207,21 +208,17 @@ pub(crate) fn socket_opened<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId) 
 }
 
 pub(crate) fn socket_message<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, data: JsValue) {
-    // binaryType is "arraybuffer"; anything that is not text is a frame the protocol does not have.
-    if !data.is_string() {
-        let error = FrameError { kind: FrameErrorKind::Binary, excerpt: String::new() };
-        return shared.with_core(|core, now| core.handle_frame_error(socket, error, now));
-    }
-    {
-        let mut inner = shared.inner.borrow_mut();
-        let core = &mut inner.core;
-        // The codec runs no user code: delivery waits for the drain below. The core reads the clock only for the
-        // messages that need it (performance.now() is a visible part of a message's cost in Chromium).
-        C::decode(&data, &mut |message| match message {
+    // The codec calls the host with no borrow held (a host exception must not leave the runtime borrowed) and runs
+    // no user code: delivery waits for the drain below. Each message borrows the core only to hand it over; the
+    // core reads the clock only for the messages that need it (performance.now() is a visible part of a message's
+    // cost in Chromium).
+    C::decode(&data, &mut |message| {
+        let core = &mut shared.inner.borrow_mut().core;
+        match message {
             Ok(message) => core.handle_message(socket, message, now),
             Err(error) => core.handle_frame_error(socket, error, now()),
-        });
-    }
+        }
+    });
     drain(shared);
 }
 
