@@ -3,7 +3,7 @@
 # bare-WebSocket floor, in Node and in headless Chromium (and the inbound and request rows in Firefox and WebKit),
 # against bench/blast-server.mjs on loopback. Writes
 # docs/BENCHMARKS.md and docs/benchmarks.svg and prints the table; raw runs in target/bench/results.json.
-#   scripts/bench.sh            full run: 5 interleaved rounds (3 for memory), 50,000 inbound messages, ... (~13 min on 2 cores;
+#   scripts/bench.sh            full run: 5 interleaved rounds (3 for memory), 50,000 inbound messages, ... (~18 min on 2 cores;
 #                               the cold-start and footprint rows, 5 fresh processes/pages each, ~2.5 min of it)
 #   scripts/bench.sh --quick    smoke run: one round, a tenth of the work (~1 min)
 # Other options go to bench/run.mjs: --rounds N, --memory-rounds N, --cold-rounds N, --footprint-rounds N,
