@@ -70,7 +70,9 @@ fi
 if [ $want_browser -eq 1 ]; then
   apt_install chromium chromium-driver firefox-esr webkit2gtk-driver xvfb
   # geckodriver is not packaged by Debian, and its releases are on GitHub: crates.io has it (~3 min to build).
-  if ! { command -v geckodriver >/dev/null && geckodriver --version | grep -q "^geckodriver $GECKODRIVER_VERSION"; }; then
+  # (Read whole: geckodriver panics when its output pipe closes early, as `grep -q` does.)
+  gecko_version=$(geckodriver --version 2>/dev/null || true)
+  if [[ "$gecko_version" != "geckodriver $GECKODRIVER_VERSION"* ]]; then
     log "cargo install geckodriver $GECKODRIVER_VERSION"
     cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --quiet
   fi

@@ -75,18 +75,15 @@ macro_rules! ensure_eq {
 
 // An exception that escapes a socket or timer handler of the client unwinds through its wasm frames without running
 // their destructors (a `RefCell` borrow among them), and the browser only reports it to the page: printed here, so
-// that a test failing because of one shows its cause.
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-export function watchUncaught() {
-  if (globalThis.__watchingUncaught) return;
-  globalThis.__watchingUncaught = true;
-  addEventListener('error', (e) => console.error('uncaught in the page:', e.message, e.error && e.error.stack));
-  addEventListener('unhandledrejection', (e) => console.error('unhandled rejection in the page:', e.reason));
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = watchUncaught)]
-    fn watch_uncaught();
+// that a test failing because of one shows its cause. A function made from source, not an inline JS snippet: every
+// snippet is one more module the test page loads from the runner's server, which now and then loses one.
+fn watch_uncaught() {
+    let install = Function::new_no_args(
+        "if (globalThis.__watchingUncaught) return; globalThis.__watchingUncaught = true;
+         addEventListener('error', (e) => console.error('uncaught in the page:', e.message, e.error && e.error.stack));
+         addEventListener('unhandledrejection', (e) => console.error('unhandled rejection in the page:', e.reason));",
+    );
+    let _ = install.call0(&JsValue::UNDEFINED);
 }
 
 // ----- the server -----

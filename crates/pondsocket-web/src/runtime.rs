@@ -1,4 +1,5 @@
-//! The runtime of one client: the core, its socket and timer, and the subscribers, behind one `RefCell`.
+//! The runtime of one client: the core, its socket and the subscribers behind one `RefCell`; the wake-up timer
+//! beside it.
 //!
 //! Every input borrows the core only long enough to hand it the input; [`drain`] then carries out the core's outputs
 //! one at a time and calls subscribers with no borrow held ("take, then call"), so a callback may call anything on
@@ -57,7 +58,6 @@ impl<P: Payload> Default for ChannelListeners<P> {
 pub(crate) struct Inner<C: Codec> {
     pub(crate) core: ClientCore<C::Payload>,
     socket: Option<SocketDriver>,
-    pub(crate) timer: WakeTimer<C>,
     websocket_constructor: Option<Function>,
     pub(crate) state_listeners: Listeners<StateListener>,
     pub(crate) error_listeners: Listeners<ErrorListener<C::Payload>>,
@@ -68,6 +68,8 @@ pub(crate) struct Inner<C: Codec> {
 
 pub(crate) struct Shared<C: Codec> {
     pub(crate) inner: RefCell<Inner<C>>,
+    /// Outside `inner`: the host's timer calls run with nothing borrowed.
+    pub(crate) timer: WakeTimer<C>,
     draining: Cell<bool>,
     /// Channel handles dropped while the runtime was borrowed; released at the next drain.
     deferred_releases: RefCell<Vec<ChannelId>>,
@@ -79,7 +81,6 @@ impl<C: Codec> Shared<C> {
             inner: RefCell::new(Inner {
                 core,
                 socket: None,
-                timer: WakeTimer::new(weak.clone()),
                 websocket_constructor,
                 state_listeners: Listeners::default(),
                 error_listeners: Listeners::default(),
@@ -87,6 +88,7 @@ impl<C: Codec> Shared<C> {
                 channels: Ordered::default(),
                 requests: Ordered::default(),
             }),
+            timer: WakeTimer::new(weak.clone()),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
         })
@@ -194,12 +196,11 @@ fn open_socket<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str) {
 }
 
 fn rearm_timer<C: Codec>(shared: &Rc<Shared<C>>) {
-    let released = {
-        let mut inner = shared.inner.borrow_mut();
-        let next = inner.core.poll_timeout();
-        let idle = inner.core.state() == ConnectionState::Disconnected;
-        inner.timer.set(next, idle, shared)
+    let (next, idle) = {
+        let inner = shared.inner.borrow();
+        (inner.core.poll_timeout(), inner.core.state() == ConnectionState::Disconnected)
     };
+    let released = shared.timer.set(next, idle, shared);
     drop(released);
 }
 

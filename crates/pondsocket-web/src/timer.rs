@@ -7,6 +7,7 @@
 //! no Node process alive; while connected, the open socket does that anyway. While the core has a deadline the timer
 //! holds the client, as a pending JS timer holds what its callback uses.
 
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
@@ -20,54 +21,57 @@ use pondsocket_proto::Instant;
 pub(crate) struct WakeTimer<C: Codec> {
     /// Made once, for every arming; it holds the client weakly.
     callback: Closure<dyn Fn()>,
+    // Cells, not a `RefCell` around the timer: nothing is borrowed while the host's setTimeout and clearTimeout run.
     /// The deadline the host timer is set for, and its handle.
-    armed: Option<(Instant, JsValue)>,
-    pin: Option<Rc<Shared<C>>>,
+    armed: Cell<Option<Instant>>,
+    handle: Cell<Option<JsValue>>,
+    pin: Cell<Option<Rc<Shared<C>>>>,
 }
 
 impl<C: Codec> WakeTimer<C> {
     pub(crate) fn new(shared: Weak<Shared<C>>) -> Self {
         let callback = Closure::<dyn Fn()>::new(move || {
             if let Some(shared) = shared.upgrade() {
-                let pin = shared.inner.borrow_mut().timer.fired();
+                let pin = shared.timer.fired();
                 shared.with_core(|core, now| core.handle_timeout(now));
                 drop(pin);
             }
         });
-        WakeTimer { callback, armed: None, pin: None }
+        WakeTimer { callback, armed: Cell::new(None), handle: Cell::new(None), pin: Cell::new(None) }
     }
 
     /// Sets the timer for `next`, the core's earliest deadline; `idle` (disconnected) clears a timer left for no
-    /// deadline. Hands back the hold on the client if it is no longer needed, to be dropped once the runtime's
-    /// borrow is released.
+    /// deadline. Hands back the hold on the client if it is no longer needed, to be dropped by the caller.
     #[must_use]
-    pub(crate) fn set(&mut self, next: Option<Instant>, idle: bool, shared: &Rc<Shared<C>>) -> Option<Rc<Shared<C>>> {
+    pub(crate) fn set(&self, next: Option<Instant>, idle: bool, shared: &Rc<Shared<C>>) -> Option<Rc<Shared<C>>> {
         let Some(deadline) = next else {
             if idle {
                 self.clear();
             }
             return self.pin.take();
         };
-        if self.pin.is_none() {
-            self.pin = Some(shared.clone());
-        }
-        if !matches!(self.armed, Some((armed, _)) if armed <= deadline) {
+        let pin = self.pin.take().unwrap_or_else(|| shared.clone());
+        self.pin.set(Some(pin));
+        if !matches!(self.armed.get(), Some(armed) if armed <= deadline) {
             self.clear();
             let delay = deadline.millis_since(now());
             let handle = set_timeout(self.callback.as_ref().unchecked_ref(), delay as f64);
-            self.armed = Some((deadline, handle));
+            self.armed.set(Some(deadline));
+            self.handle.set(Some(handle));
         }
         None
     }
 
     /// The host timer went off: it is no longer armed, and the hold on the client passes to the caller.
-    fn fired(&mut self) -> Option<Rc<Shared<C>>> {
-        self.armed = None;
+    fn fired(&self) -> Option<Rc<Shared<C>>> {
+        self.armed.set(None);
+        self.handle.take();
         self.pin.take()
     }
 
-    fn clear(&mut self) {
-        if let Some((_, handle)) = self.armed.take() {
+    fn clear(&self) {
+        self.armed.set(None);
+        if let Some(handle) = self.handle.take() {
             clear_timeout(&handle);
         }
     }
