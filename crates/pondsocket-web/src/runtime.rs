@@ -20,8 +20,8 @@ use crate::timer::WakeTimer;
 use pondsocket_proto::map::Map;
 use pondsocket_proto::ordered::Ordered;
 use pondsocket_proto::{
-    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event,
-    Instant, Output, Payload, PresenceKind, RequestHandle, SocketId,
+    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, Instant, Output,
+    Payload, PresenceKind, RequestHandle, SocketId,
 };
 
 pub(crate) type StateListener = dyn Fn(ConnectionState);
