@@ -17,6 +17,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { CHROMIUM_ARGS, playwright } from '../tests/playwright/lib.mjs';
 import { launchWebDriver } from '../tests/playwright/webdriver.mjs';
 import { renderMarkdown, renderSvg, renderTable } from './report.mjs';
 
@@ -212,15 +213,6 @@ function runNode(client, scenario, server, params) {
 
 // ---- browser runs -------------------------------------------------------------------------------------------------
 
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
-  '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
-];
-
-function playwright() {
-  return createRequire(join(TOOLS, 'node_modules', 'noop.js'))('playwright-core');
-}
-
 async function runBrowser(client, scenario, server, params) {
   const context = await browser.newContext();
   try {
@@ -289,12 +281,11 @@ async function runWebDriver(engine, client, scenario, server, params) {
   }
 }
 
+/** The engine's name and version, as scripts/lib/browsers.sh reads them. */
 const engineVersion = (engine) => {
-  const command = engine === 'firefox' ? ['firefox-esr', ['--version']]
-    : ['dpkg-query', ['-W', '-f=${Version}', 'libwebkit2gtk-4.1-0']];
   try {
-    const out = execFileSync(command[0], command[1], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    return engine === 'firefox' ? out.replace(/^Mozilla /, '') : `WebKitGTK ${out.split('-')[0]}`;
+    return execFileSync('bash', ['-c', 'source scripts/lib/browsers.sh && engine_label "$1"', '_', engine],
+      { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'unknown';
   } catch {
     return 'unknown';
   }

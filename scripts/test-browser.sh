@@ -45,14 +45,14 @@ run_suite() {
 run_suite_in() {
   local engine=$1 target=$2 start=$SECONDS
   echo "== $target: in $(engine_label "$engine") (wasm-bindgen-test, ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL)"
-  # Tried up to three times when the test page never started its tests. The runner's own HTTP server now and then never answers
-  # one of the page's module requests: found in a hung Chromium through its DevTools port, the page "complete",
-  # "Loading scripts...", one snippet request pending for 300 s (then the renderer never runs the tests: ~2 runs in
-  # 12); WebKit retries such a request after ~60 s and goes on (about one browser-suite run in two took 60 s more).
-  # It comes in runs (once both attempts of a run stalled), more often for the suite whose page loads the most
-  # modules (tests/browser.rs: eight), never seen for the hostile suite's page. So a page that has not started its
-  # tests START_LIMIT seconds after the runner started is stopped, with its driver and browser, and tried again, up
-  # to three times in all; any failure of a test that ran fails the suite at once.
+  # Tried up to three times when the test page never started its tests. The runner's own HTTP server now and then
+  # never answers one of the page's module requests: found in a hung Chromium through its DevTools port, the page
+  # "complete", "Loading scripts...", one snippet request pending for 300 s (then the renderer never runs the tests:
+  # ~2 runs in 12); WebKit retries such a request after ~60 s and goes on (about one browser-suite run in two took
+  # 60 s more). It comes in runs (once both attempts of a run stalled), and hits the suite whose page loads the most
+  # modules (tests/browser.rs), never seen for the hostile suite's page. So a page that has not started its tests
+  # START_LIMIT seconds after the runner started is stopped, with its driver and browser, and tried again, up to
+  # three times in all; any failure of a test that ran fails the suite at once.
   local log attempt
   log=$(mktemp)
   for attempt in 1 2 3; do

@@ -23,8 +23,7 @@ pub(crate) struct WakeTimer<C: Codec> {
     callback: Closure<dyn Fn()>,
     // Cells, not a `RefCell` around the timer: nothing is borrowed while the host's setTimeout and clearTimeout run.
     /// The deadline the host timer is set for, and its handle.
-    armed: Cell<Option<Instant>>,
-    handle: Cell<Option<JsValue>>,
+    armed: Cell<Option<(Instant, JsValue)>>,
     pin: Cell<Option<Rc<Shared<C>>>>,
 }
 
@@ -37,7 +36,7 @@ impl<C: Codec> WakeTimer<C> {
                 drop(pin);
             }
         });
-        WakeTimer { callback, armed: Cell::new(None), handle: Cell::new(None), pin: Cell::new(None) }
+        WakeTimer { callback, armed: Cell::new(None), pin: Cell::new(None) }
     }
 
     /// Sets the timer for `next`, the core's earliest deadline; `idle` (disconnected) clears a timer left for no
@@ -52,26 +51,28 @@ impl<C: Codec> WakeTimer<C> {
         };
         let pin = self.pin.take().unwrap_or_else(|| shared.clone());
         self.pin.set(Some(pin));
-        if !matches!(self.armed.get(), Some(armed) if armed <= deadline) {
-            self.clear();
+        let armed = self.armed.take();
+        if matches!(armed, Some((armed, _)) if armed <= deadline) {
+            self.armed.set(armed);
+        } else {
+            if let Some((_, handle)) = armed {
+                clear_timeout(&handle);
+            }
             let delay = deadline.millis_since(now());
             let handle = set_timeout(self.callback.as_ref().unchecked_ref(), delay as f64);
-            self.armed.set(Some(deadline));
-            self.handle.set(Some(handle));
+            self.armed.set(Some((deadline, handle)));
         }
         None
     }
 
     /// The host timer went off: it is no longer armed, and the hold on the client passes to the caller.
     fn fired(&self) -> Option<Rc<Shared<C>>> {
-        self.armed.set(None);
-        self.handle.take();
+        self.armed.take();
         self.pin.take()
     }
 
     fn clear(&self) {
-        self.armed.set(None);
-        if let Some(handle) = self.handle.take() {
+        if let Some((_, handle)) = self.armed.take() {
             clear_timeout(&handle);
         }
     }
