@@ -46,6 +46,16 @@ SYSTEM frame to the sender only, requestId = the request's:
   evict             {reason?}      SYSTEM/EVICTED {reason} (default "evicted by request")
   flood             {count, size?} ``count`` (<= 1e6) BROADCAST ``flood`` {i, data: "x"*size}
                                    (size <= 1 MiB) to the sender only, in order
+  item/<id>         any            reply with the event name as received,
+                                   payload {id: <id URI-decoded>, payload}
+  note/<id>         any            BROADCAST to everyone incl. the sender, event ``note/<id>``
+                                   (still encoded; a received ``?query`` dropped) +
+                                   ``?<payload.query>`` when that is a string, same payload
+
+``item/<id>`` and ``note/<id>`` are route patterns (``item/:id``,
+``note/:id``): ``<id>`` is one URI-encoded segment, optionally followed by
+``?query`` (e.g. ``item/a%20b?x=1`` -> id ``a b``), decoded by the library
+(``urllib.parse.unquote``: UTF-8).
 
 Malformed payloads (missing field, wrong type) get a reply with event
 ``error`` and ``{message}``. Unknown event names get no answer at all
@@ -103,6 +113,11 @@ CHAT_EVENTS = (
     "evict",
     "flood",
 )
+
+# Route-pattern events on /chat/:room (the library matches ``:id`` against
+# one segment of the event name, ignoring any ``?query``).
+ITEM_PATTERN = "item/:id"
+NOTE_PATTERN = "note/:id"
 
 log = logging.getLogger("pondsocket-python-test-server")
 
@@ -206,11 +221,21 @@ class ChatEvents:
         }
 
     async def __call__(self, ctx: EventContext) -> None:
+        await self._run(ctx, self._by_name.get(ctx.event_name))
+
+    async def on_item(self, ctx: EventContext) -> None:
+        """Registered under ITEM_PATTERN."""
+        await self._run(ctx, self.item)
+
+    async def on_note(self, ctx: EventContext) -> None:
+        """Registered under NOTE_PATTERN."""
+        await self._run(ctx, self.note)
+
+    async def _run(self, ctx: EventContext, handler: Any) -> None:
         # Inbound payloads are always JSON objects (the library's parser
         # rejects anything else), but fields may be missing or of any type.
         # An exception escaping a handler is swallowed by the library
         # without any frame; answer with `error` instead.
-        handler = self._by_name.get(ctx.event_name)
         try:
             if handler is None:
                 await reply_error(ctx, f"unhandled event {ctx.event_name}")
@@ -228,6 +253,17 @@ class ChatEvents:
 
     async def ping(self, ctx: EventContext, payload: dict[str, Any]) -> None:
         await ctx.reply("pong", payload)
+
+    async def item(self, ctx: EventContext, payload: dict[str, Any]) -> None:
+        # route.params holds the segment already decoded (urllib's unquote).
+        await ctx.reply(ctx.event_name, {"id": ctx.route.param("id"), "payload": payload})
+
+    async def note(self, ctx: EventContext, payload: dict[str, Any]) -> None:
+        name = ctx.event_name.partition("?")[0]
+        query = payload.get("query")
+        if isinstance(query, str):
+            name = f"{name}?{query}"
+        await ctx.broadcast(name, payload)
 
     async def late(self, ctx: EventContext, payload: dict[str, Any]) -> None:
         delay = non_negative_int(payload, "delayMs")
@@ -358,6 +394,8 @@ def build_pond() -> PondSocket:
     # library (which, in 0.0.7, answers nothing).
     for name in CHAT_EVENTS:
         chat.on_message(name, events)
+    chat.on_message(ITEM_PATTERN, events.on_item)
+    chat.on_message(NOTE_PATTERN, events.on_note)
     endpoint.create_channel("/private/:room", private_join)
     endpoint.create_channel("/silent/:room", silent_join)
     return pond

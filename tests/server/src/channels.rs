@@ -45,6 +45,11 @@ const CHAT_EVENTS: &[&str] = &[
     "flood",
 ];
 
+/// Route-pattern events on `/chat/:room` (the library matches `:id` against
+/// one segment of the event name, ignoring any `?query`).
+const ITEM_PATTERN: &str = "item/:id";
+const NOTE_PATTERN: &str = "note/:id";
+
 /// Builds the PondSocket server with the `/socket` endpoint and its channels.
 pub async fn build() -> Arc<PondSocket> {
     let options = Options {
@@ -68,6 +73,8 @@ pub async fn build() -> Arc<PondSocket> {
     for name in CHAT_EVENTS {
         chat.on_message(*name, SharedHandler(events.clone())).await;
     }
+    chat.on_message(ITEM_PATTERN, ItemReply).await;
+    chat.on_message(NOTE_PATTERN, NoteBroadcast).await;
     endpoint.create_channel("/private/:room", PrivateJoin).await;
     endpoint.create_channel("/silent/:room", SilentJoin).await;
     pond
@@ -253,6 +260,74 @@ impl ChatEvents {
         });
         Ok(())
     }
+}
+
+/// `item/<id>[?query]`: reply with the event name as received and
+/// `{id: <the segment, URI-decoded>, payload: <the payload>}`.
+struct ItemReply;
+
+#[async_trait]
+impl EventHandler for ItemReply {
+    async fn call(&self, ctx: &mut EventContext) -> Result<()> {
+        let name = ctx.event.event.clone();
+        // The route matched `item/:id`, so the segment is there. Not
+        // `ctx.route.param("id")`: pondsocket 0.1.4 decodes it byte by byte
+        // into Latin-1 chars (`caf%C3%A9` → "cafÃ©") and takes `%+a` for an
+        // escape; decode it the way the Python server's library does.
+        let id = route_segment(&name, 1).map(uri_decode).unwrap_or_default();
+        let payload = json!({ "id": id, "payload": ctx.event.payload.clone() });
+        ctx.reply(&name, payload).await
+    }
+}
+
+/// `note/<id>[?query]`: `BROADCAST` to everyone incl. the sender, event =
+/// the name as received up to any `?` (the id still encoded), followed by
+/// `?` + `payload.query` when that is a string; payload unchanged.
+struct NoteBroadcast;
+
+#[async_trait]
+impl EventHandler for NoteBroadcast {
+    async fn call(&self, ctx: &mut EventContext) -> Result<()> {
+        let payload = ctx.event.payload.clone();
+        let path = ctx.event.event.split('?').next().unwrap_or_default();
+        let name = match payload.get("query").and_then(Value::as_str) {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        };
+        ctx.broadcast(&name, payload).await
+    }
+}
+
+/// Segment `index` of an event name's path part, split the way the
+/// library's route parser splits it (`?query` dropped, empty segments
+/// skipped), still encoded.
+fn route_segment(event: &str, index: usize) -> Option<&str> {
+    let path = event.split('?').next().unwrap_or_default();
+    path.split('/').filter(|s| !s.is_empty()).nth(index)
+}
+
+/// URI-decodes like Python's `urllib.parse.unquote`: each `%` followed by
+/// two hex digits is a byte, anything else stays as is, and the bytes are
+/// read as UTF-8 with U+FFFD for invalid sequences. `+` stays `+`.
+fn uri_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).and_then(|b| (*b as char).to_digit(16)),
+                bytes.get(i + 2).and_then(|b| (*b as char).to_digit(16)),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `late {delayMs}`: reply `late` with the payload after the delay, without

@@ -47,6 +47,16 @@
 //! | `status`           | object           | merge into sender's presence → `PRESENCE`/`UPDATE`        |
 //! | `evict`            | `{reason?}`      | `SYSTEM`/`EVICTED` `{reason}` (default "evicted by request") |
 //! | `flood`            | `{count, size?}` | `count` (≤ 1e6) `BROADCAST` `flood` `{i, data: "x"*size}` to sender, in order |
+//! | `item/<id>`        | any              | reply with the event name as received, payload `{id: <id URI-decoded>, payload}` |
+//! | `note/<id>`        | any              | `BROADCAST` to everyone incl. sender, event `note/<id>` (still encoded; a received `?query` dropped) + `?<payload.query>` when that is a string, same payload |
+//!
+//! `item/<id>` and `note/<id>` are route patterns (`item/:id`, `note/:id`):
+//! `<id>` is one URI-encoded segment, optionally followed by `?query`
+//! (e.g. `item/a%20b?x=1` → id `a b`). The id is decoded like Python's
+//! `urllib.parse.unquote` (UTF-8), not by the library (see `ItemReply`).
+//! pondsocket 0.1.4's route parser panics on a `%` followed by a non-ASCII
+//! character (`item/%aé`, and already `echo?%aé` for any event): that
+//! connection then answers nothing more (the Python server replies).
 //!
 //! Malformed payloads (missing field, wrong type) get a reply with event
 //! `error` and `{message}`. Unknown event names get the library's
