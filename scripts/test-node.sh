@@ -19,10 +19,11 @@ servers_add_exit_hook "rm -rf '$app'"
 (cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "$OLDPWD/target/npm/$tarball" >/dev/null)
 cp tests/node/*.mjs tests/node/*.cjs tests/node/*.ts "$app/"
 
-echo "== node: type-check tests/node/typecheck.ts against the package's index.d.ts"
+echo "== node: type-check tests/node/typecheck.ts and types/v0032.ts, v0039.ts against the package's index.d.ts"
+cp tests/node/types/*.ts "$app/"
 tsc=$PONDSOCKET_TOOLS/node_modules/typescript/bin/tsc
 (cd "$app" && node "$tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 \
-  --lib es2022,dom typecheck.ts)
+  --lib es2022,dom typecheck.ts v0032.ts v0039.ts)
 echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls *.test.*)"
 
 # Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.

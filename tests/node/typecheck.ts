@@ -1,6 +1,6 @@
 // Type-checked (not run) by scripts/test-node.sh against the installed package's index.d.ts: the API as users
 // write it compiles, and misuse does not.
-import { PondClient, Channel, ChannelState, ConnectionState, ResponseTimeoutError, type PondErrorPayload } from 'pondsocket-wasm';
+import { PondClient, Channel, ChannelState, ConnectionState, ResponseTimeoutError, type PondErrorPayload, type PondEventMap } from 'pondsocket-wasm';
 import defaultApi from 'pondsocket-wasm';
 
 interface Presence extends Record<string, unknown> { name: string }
@@ -11,7 +11,8 @@ const state: ConnectionState = client.getState();
 const off: () => void = client.onConnectionChange((s: ConnectionState) => void s);
 client.onError((e: Error) => void e.message);
 client.onReconnectScheduled(({ attempt, delayMs }) => void (attempt + delayMs));
-const channel: Channel<Presence> = client.createChannel<Presence>('/chat/1', { name: 'ann' });
+// An untyped channel (any event) with a presence type: Channel<EventMap, Presence> as upstream has it.
+const channel: Channel<PondEventMap, Presence> = client.createChannel<PondEventMap, Presence>('/chat/1', { name: 'ann' });
 channel.onJoin((p) => void p.name.toUpperCase());
 channel.onUsersChange((users) => void users.map((u) => u.name));
 channel.onPresenceChange(({ changed, presence }) => void [changed.name, presence.length]);
