@@ -82,6 +82,8 @@ pub(crate) struct LiveChannel<P: Payload> {
     /// The requestId of the join in flight on the current socket.
     pub(crate) join_request: Option<Box<str>>,
     pub(crate) join_timer: TimerSlot,
+    /// This channel's own join timeout, in place of the client's `joinTimeout`.
+    pub(crate) join_timeout: Option<u64>,
     pub(crate) queue: VecDeque<Queued>,
     pub(crate) presence: P::List,
 }
@@ -97,6 +99,7 @@ impl<P: Payload> Channel<P> {
             params,
             join_request: None,
             join_timer: None,
+            join_timeout: None,
             queue: VecDeque::new(),
             presence: P::List::default(),
         };

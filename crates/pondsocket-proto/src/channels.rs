@@ -17,6 +17,23 @@ impl<P: Payload> ClientCore<P> {
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty name.
     pub fn create_channel(&mut self, name: &str, params: String) -> Result<ChannelId, Error<P>> {
+        self.create_channel_with(name, params, None)
+    }
+
+    /// As [`Self::create_channel`], with a join timeout of its own for a new channel (the `joinTimeout` option
+    /// otherwise). A live channel of that name is returned as it is, with the timeout it was made with.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty name; [`Error::InvalidOption`] for a timeout out of range.
+    pub fn create_channel_with(
+        &mut self,
+        name: &str,
+        params: String,
+        join_timeout: Option<u64>,
+    ) -> Result<ChannelId, Error<P>> {
+        if let Some(ms) = join_timeout {
+            crate::options::check_duration("joinTimeout", ms)?;
+        }
         if name.is_empty() {
             return Err(Error::InvalidArgument { name: "name", reason: "the channel name is empty".into() });
         }
@@ -28,7 +45,10 @@ impl<P: Payload> ClientCore<P> {
         }
         self.channels_created += 1;
         let id = ChannelId(self.channels_created);
-        let channel = Channel::new(name, params);
+        let mut channel = Channel::new(name, params);
+        if let Some(live) = channel.live.as_deref_mut() {
+            live.join_timeout = join_timeout;
+        }
         self.live_names.insert(channel.name.clone(), id);
         self.channels.insert(id, channel);
         Ok(id)
@@ -108,9 +128,9 @@ impl<P: Payload> ClientCore<P> {
 
     pub(crate) fn send_join(&mut self, id: ChannelId, now: Instant) {
         let request_id = self.rng.uuid_v4();
-        let deadline = now + self.options.join_timeout;
         let Some(channel) = self.channels.get_mut(&id) else { return };
         let Some(live) = channel.live.as_deref_mut() else { return };
+        let deadline = now + live.join_timeout.unwrap_or(self.options.join_timeout);
         let frame =
             encode_client_message(ClientAction::JoinChannel, "JOIN_CHANNEL", &channel.name, &request_id, &live.params);
         live.join_request = Some(request_id.into());
@@ -136,20 +156,15 @@ impl<P: Payload> ClientCore<P> {
         let Some(channel) = self.channels.get_mut(&id) else { return };
         let Some(live) = channel.live.as_deref_mut() else { return };
         live.join_timer = None;
+        let timeout = live.join_timeout.unwrap_or(self.options.join_timeout);
         if live.join_request.is_none() || !matches!(channel.state, ChannelState::Joining | ChannelState::Stalled) {
             return;
         }
         let error = ChannelError {
             code: "JOIN_TIMEOUT".into(),
-            message: [
-                "timed out joining channel \"",
-                &channel.name,
-                "\" after ",
-                &decimal(self.options.join_timeout),
-                " ms",
-            ]
-            .concat(),
+            message: ["timed out joining channel \"", &channel.name, "\" after ", &decimal(timeout), " ms"].concat(),
             status: 408,
+            details: None,
         };
         // The server may still accept the join later; make sure it does not keep us in the channel.
         if self.socket_open {

@@ -16,6 +16,8 @@ pub struct ChannelError {
     pub code: String,
     pub message: String,
     pub status: u16,
+    /// The server's `details` member, as JSON text, when it sent one.
+    pub details: Option<String>,
 }
 
 impl ChannelError {
@@ -35,6 +37,7 @@ impl ChannelError {
             code: payload.string("code").unwrap_or_else(|| event.to_owned()),
             message: message.unwrap_or_else(default_message),
             status: status.filter(|s| (100..1000).contains(s)).map_or(default_status, |s| s as u16),
+            details: payload.json("details"),
         }
     }
 }

@@ -107,6 +107,10 @@ impl Payload for JsonObject {
         let raw: &RawValue = self.members().get(key)?;
         Self::from_raw(raw.to_owned())
     }
+
+    fn json(&self, key: &str) -> Option<String> {
+        Some(self.members().get(key)?.get().to_owned())
+    }
 }
 
 fn not_json(error: &serde_json::Error) -> FrameErrorKind {

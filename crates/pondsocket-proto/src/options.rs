@@ -33,7 +33,7 @@ impl Default for Options {
             max_reconnect_attempts: None,
             ping_interval: None,
             max_queue_size: 100,
-            response_timeout: 5_000,
+            response_timeout: 30_000,
             join_timeout: 10_000,
         }
     }

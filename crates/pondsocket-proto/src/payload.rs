@@ -21,6 +21,9 @@ use std::fmt;
 ///     fn object(&self, _key: &str) -> Option<Self> {
 ///         None
 ///     }
+///     fn json(&self, key: &str) -> Option<String> {
+///         Some(["\"", &self.string(key)?, "\""].concat())
+///     }
 /// }
 /// assert_eq!(Pairs(vec![("reason", "spam")]).string("reason").as_deref(), Some("spam"));
 /// ```
@@ -36,4 +39,7 @@ pub trait Payload: Clone {
 
     /// The member `key` if it is an object.
     fn object(&self, key: &str) -> Option<Self>;
+
+    /// The member `key`, whatever it is, as JSON text.
+    fn json(&self, key: &str) -> Option<String>;
 }

@@ -77,6 +77,49 @@ fn the_join_times_out_into_declined_408() {
 }
 
 #[test]
+fn a_channel_made_with_its_own_join_timeout_uses_it_and_others_keep_the_clients() {
+    let mut h = Harness::new(Options { join_timeout: 2_000, ..Options::default() });
+    h.connect();
+    let quick = h.core.create_channel_with("/quick", "{}".into(), Some(500)).unwrap();
+    let same = h.core.create_channel_with("/quick", "{}".into(), Some(9_000)).unwrap();
+    assert_eq!(quick, same, "the live channel is returned with the timeout it was made with");
+    let plain = h.channel("/plain", json!({}));
+    for id in [quick, plain] {
+        h.core.join(id, h.t()).unwrap();
+    }
+    h.pump();
+    h.advance(499);
+    assert_eq!(h.core.channel_state(quick), Some(Joining));
+    h.advance(1);
+    assert_eq!(h.core.channel_state(quick), Some(Declined));
+    assert!(h.core.join_error(quick).unwrap().message.ends_with("after 500 ms"));
+    h.advance(1_499);
+    assert_eq!(h.core.channel_state(plain), Some(Joining));
+    h.advance(1);
+    assert_eq!(h.core.channel_state(plain), Some(Declined));
+    assert!(matches!(
+        h.core.create_channel_with("/other", "{}".into(), Some(0)),
+        Err(Error::InvalidOption { name: "joinTimeout", .. })
+    ));
+}
+
+#[test]
+fn a_decline_keeps_the_servers_details_and_status_code() {
+    let mut h = Harness::default();
+    h.connect();
+    let id = h.channel("/private", json!({}));
+    h.core.join(id, h.t()).unwrap();
+    h.pump();
+    let join = h.last_join("/private");
+    let payload = json!({"code": "FORBIDDEN", "message": "no", "statusCode": 451, "details": {"field": ["a", 1]}});
+    h.system("/private", "UNAUTHORIZED", &join, payload);
+    let error = h.core.join_error(id).unwrap();
+    assert_eq!((error.code.as_str(), error.status), ("FORBIDDEN", 451));
+    let details: serde_json::Value = serde_json::from_str(error.details.as_deref().unwrap()).unwrap();
+    assert_eq!(details, json!({"field": ["a", 1]}));
+}
+
+#[test]
 fn unauthorized_declines_with_the_servers_details() {
     let mut h = Harness::default();
     h.connect();
@@ -86,7 +129,8 @@ fn unauthorized_declines_with_the_servers_details() {
     let join = h.last_join("/private");
     h.system("/private", "UNAUTHORIZED", &join, json!({"code": 403, "message": "private room"}));
     assert_eq!(h.core.channel_state(id), Some(Declined));
-    let expected = ChannelError { code: "UNAUTHORIZED".into(), message: "private room".into(), status: 403 };
+    let expected =
+        ChannelError { code: "UNAUTHORIZED".into(), message: "private room".into(), status: 403, details: None };
     assert_eq!(h.core.join_error(id), Some(&expected));
     let declined: Vec<_> =
         h.events.iter().filter(|e| matches!(e, Event::Channel(_, ChannelEvent::Declined(_)))).collect();

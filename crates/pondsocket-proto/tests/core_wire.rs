@@ -257,5 +257,5 @@ fn defaults_are_the_documented_ones() {
         (o.connection_timeout, o.base_reconnect_delay, o.max_reconnect_delay, o.max_reconnect_attempts),
         (10_000, 1_000, 30_000, None)
     );
-    assert_eq!((o.ping_interval, o.max_queue_size, o.response_timeout, o.join_timeout), (None, 100, 5_000, 10_000));
+    assert_eq!((o.ping_interval, o.max_queue_size, o.response_timeout, o.join_timeout), (None, 100, 30_000, 10_000));
 }
