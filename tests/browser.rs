@@ -363,7 +363,8 @@ async fn request_timeout_through_the_js_api() -> TestResult {
         client.connect();
         wait_until("the JS client to connect", 5_000, || client.get_state() == "connected", || client.get_state())
             .await?;
-        let channel = client.create_channel(unique("/chat/js").into(), JSON::parse(r#"{"name": "js"}"#)?)?;
+        let channel =
+            client.create_channel(unique("/chat/js").into(), JSON::parse(r#"{"name": "js"}"#)?, JsValue::UNDEFINED)?;
         channel.join()?;
         wait_until("the JS channel to join", 5_000, || channel.channel_state() == "JOINED", || channel.channel_state())
             .await?;

@@ -199,6 +199,11 @@ impl Payload for JsPayload {
         let value = Reflect::get(&self.0, &key.into()).ok()?;
         (value.is_object() && !Array::is_array(&value)).then_some(JsPayload(value))
     }
+
+    fn json(&self, key: &str) -> Option<String> {
+        let value = Reflect::get(&self.0, &key.into()).ok().filter(|v| !v.is_undefined())?;
+        js_sys::JSON::stringify(&value).ok()?.as_string()
+    }
 }
 
 /// The npm package's codec.

@@ -40,11 +40,8 @@ export function parseOptions(options) {
   if (!plain(options)) throw new TypeError('`options` must be an object, got ' + kind(options));
   for (const [name, value] of Object.entries(options)) {
     const at = NAMES.indexOf(name);
-    if (at < 0) {
-      throw new TypeError('unknown option `' + name + '`; the options are connectionTimeout, baseReconnectDelay, '
-        + 'maxReconnectDelay, maxReconnectAttempts, pingInterval, maxQueueSize, responseTimeout, joinTimeout and WebSocket');
-    }
-    if (value === undefined) continue;
+    // Unknown names are ignored, as the JS client ignores them (its options differ between versions).
+    if (at < 0 || value === undefined) continue;
     if (at === 5 && value === null) { out[at] = 0; continue; }
     if (at < 6) {
       if (typeof value !== 'number') throw new TypeError('`' + name + '` must be a number of milliseconds, got ' + kind(value));
@@ -75,7 +72,7 @@ extern "C" {
     fn parse_options_js(options: &JsValue) -> Result<Array, JsValue>;
 }
 
-/// The constructor's `options`, checked: unknown names and values out of range are a `TypeError`.
+/// The constructor's `options`, checked: values out of range are a `TypeError`; unknown names are ignored.
 pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function>), JsValue> {
     let given = parse_options_js(value)?;
     let mut options = Options::default();
@@ -159,17 +156,18 @@ fn number_text(n: f64) -> String {
     js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
 }
 
-/// A request's `timeoutMs`: a positive finite number of milliseconds, rounded up; `undefined` and `null` are none.
-pub(super) fn optional_timeout(value: &JsValue) -> Result<Option<u64>, JsValue> {
+/// A timeout argument (`name`): a positive finite number of milliseconds, rounded up; `undefined` and `null` are
+/// none.
+pub(super) fn optional_timeout(value: &JsValue, name: &str) -> Result<Option<u64>, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
     let Some(ms) = value.as_f64() else {
-        return Err(must_be("timeoutMs", "a number of milliseconds", value));
+        return Err(must_be(name, "a number of milliseconds", value));
     };
     if !ms.is_finite() || ms <= 0.0 || ms > MAX_DURATION_MS as f64 {
         let range = ["between 1 and ", &number_text(MAX_DURATION_MS as f64), " milliseconds"].concat();
-        return Err(type_error(&["`timeoutMs` must be ", &range, ", got ", &number_text(ms)].concat()));
+        return Err(type_error(&["`", name, "` must be ", &range, ", got ", &number_text(ms)].concat()));
     }
     Ok(Some(ms.ceil() as u64))
 }

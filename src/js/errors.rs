@@ -52,6 +52,12 @@ const KINDS = [
   ['ConnectionError', (a) => 'gave up reconnecting after ' + a + ' failed attempts; call connect() to try again'],
   ['CallbackError', (a) => 'a callback threw: ' + a],
 ];
+// The JS client's shape for what a server said about a channel; `details` arrives as JSON text.
+export function errorPayload(code, message, status, details) {
+  const error = { code, message, status, statusCode: status };
+  if (details !== undefined) error.details = JSON.parse(details);
+  return error;
+}
 export function makeError(kind, a, b, c, d, e) {
   const [type, message, properties] = KINDS[kind];
   const text = message(a, b, c, d, e);
@@ -71,6 +77,8 @@ export function makeError(kind, a, b, c, d, e) {
 extern "C" {
     #[wasm_bindgen(js_name = registerClasses)]
     fn register_classes(classes: JsValue);
+    #[wasm_bindgen(js_name = errorPayload)]
+    fn channel_error(code: &str, message: &str, status: u16, details: Option<&str>) -> JsValue;
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(kind: u32, a: JsValue, b: JsValue, c: JsValue, d: JsValue, e: JsValue) -> JsValue;
 }
@@ -122,7 +130,7 @@ pub(super) fn js_error(error: &Error<JsPayload>) -> JsValue {
                 CancelReason::Rejected(e) => (7, Some(e)),
             };
             let (code, status, message) = match detail {
-                Some(ChannelError { code, message, status }) => (text(code), JsValue::from(*status), text(message)),
+                Some(ChannelError { code, message, status, .. }) => (text(code), JsValue::from(*status), text(message)),
                 None => (none.clone(), none.clone(), none),
             };
             (5, text(event), index.into(), code, status, message)
@@ -161,11 +169,8 @@ pub(super) fn js_error(error: &Error<JsPayload>) -> JsValue {
     make_error(kind, a, b, c, d, e)
 }
 
-/// `{ code, message, status }`, the JS client's shape for channel errors.
+/// `{ code, message, status, statusCode, details? }`, the JS client's shape for channel errors.
 pub(super) fn channel_error_to_js(error: &ChannelError) -> JsValue {
-    super::convert::object(&[
-        ("code", text(&error.code)),
-        ("message", text(&error.message)),
-        ("status", error.status.into()),
-    ])
+    // `details` is JSON text that JSON.stringify wrote (JsPayload::json), so it parses back.
+    channel_error(&error.code, &error.message, error.status, error.details.as_deref())
 }

@@ -56,12 +56,14 @@ impl JsPondClient {
         self.client.state().as_str().to_owned()
     }
 
-    /// The live channel of that name, or a new IDLE one that will join with `params`.
-    #[wasm_bindgen(js_name = createChannel)]
-    pub fn create_channel(&self, name: JsValue, params: JsValue) -> Result<JsChannel, JsValue> {
+    /// The live channel of that name, or a new IDLE one that will join with `params` (within `joinTimeout` ms if
+    /// given). The package's entry puts `createChannel` in front, which also takes a channel definition.
+    #[wasm_bindgen(js_name = __createChannel, skip_typescript)]
+    pub fn create_channel(&self, name: JsValue, params: JsValue, join_timeout: JsValue) -> Result<JsChannel, JsValue> {
         let name = string_arg(&name, "name")?;
         let params = object_arg(&params, "params")?;
-        let channel = self.client.create_channel_json(&name, params).map_err(|e| js_error(&e))?;
+        let join_timeout = optional_timeout(&join_timeout, "joinTimeout")?;
+        let channel = self.client.create_channel_json(&name, params, join_timeout).map_err(|e| js_error(&e))?;
         Ok(JsChannel { channel })
     }
 
@@ -166,7 +168,7 @@ impl JsChannel {
         let request = (|| {
             let event = string_arg(&event, "event")?;
             let payload = object_arg(&payload, "payload")?;
-            let timeout = optional_timeout(&timeout_ms)?;
+            let timeout = optional_timeout(&timeout_ms, "timeoutMs")?;
             Ok::<_, JsValue>((event, payload, timeout))
         })();
         let sent = request.and_then(|(event, payload, timeout)| {
@@ -196,10 +198,15 @@ impl JsChannel {
         let subscription = match (kind, event) {
             // Every message: `callback(event, payload)`.
             (0, _) => self.channel.on_message(move |event, payload| call(&[event.into(), payload.0.clone()])),
-            // Messages named `event`: `callback(payload)`.
-            (1, Some(event)) => {
-                self.channel.on_message_event(&event, move |payload| call(std::slice::from_ref(&payload.0)))
-            }
+            // Messages named `event`, whatever their query string: `callback(payload)`, or `callback(payload, query)`
+            // (the entry's wrapper makes `eventParams` of it).
+            (1, Some(event)) => self.channel.on_message_event_query(&event, move |payload, query| {
+                if query.is_empty() {
+                    call(std::slice::from_ref(&payload.0))
+                } else {
+                    call(&[payload.0.clone(), query.into()])
+                }
+            }),
             // The presence of each user who joins, or leaves.
             (2, _) => self.channel.on_join(move |changed| call(std::slice::from_ref(&changed.0))),
             (3, _) => self.channel.on_leave(move |changed| call(std::slice::from_ref(&changed.0))),

@@ -159,8 +159,14 @@ impl<C: Codec> Channel<C> {
         self.subscription(move |l| drop(l.message.remove(id)))
     }
 
-    /// Messages whose event name is `event`.
+    /// Messages whose event name is `event`, or `event` followed by a `?query`.
     pub fn on_message_event(&self, event: &str, listener: impl Fn(&C::Payload) + 'static) -> Subscription {
+        self.on_message_event_query(event, move |payload, _| listener(payload))
+    }
+
+    /// As [`Channel::on_message_event`]; `listener` also gets the event's query string ("" when it has none).
+    #[doc(hidden)]
+    pub fn on_message_event_query(&self, event: &str, listener: impl Fn(&C::Payload, &str) + 'static) -> Subscription {
         let id = self.with_listeners(|l| l.by_event.entry(event.to_owned()).or_default().add(Rc::new(listener)));
         let event = event.to_owned();
         self.subscription(move |l| {

@@ -122,17 +122,20 @@ impl<C: Codec> Client<C> {
     }
 
     /// The live channel of that name, or a new IDLE one that will join with `params`, the JSON text of an object
-    /// (the typed [`Client::create_channel`] checks it; a host's serializer guarantees it).
+    /// (the typed [`Client::create_channel`] checks it; a host's serializer guarantees it), within `join_timeout`
+    /// milliseconds if given (the `joinTimeout` option otherwise).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](pondsocket_proto::Error::InvalidArgument) for an empty name.
+    /// [`Error::InvalidArgument`](pondsocket_proto::Error::InvalidArgument) for an empty name;
+    /// [`Error::InvalidOption`](pondsocket_proto::Error::InvalidOption) for a timeout out of range.
     #[doc(hidden)]
     pub fn create_channel_json(
         &self,
         name: &str,
         params: String,
+        join_timeout: Option<u64>,
     ) -> Result<Channel<C>, pondsocket_proto::Error<C::Payload>> {
-        let id = self.shared.with_core(|core, _| core.create_channel(name, params))?;
+        let id = self.shared.with_core(|core, _| core.create_channel_with(name, params, join_timeout))?;
         Ok(Channel::new(self.shared.clone(), id))
     }
 
@@ -205,7 +208,7 @@ impl Client<JsonCodec> {
     /// # Errors
     /// [`Error::InvalidArgument`](pondsocket_proto::Error::InvalidArgument) for an empty name.
     pub fn create_channel(&self, name: &str, params: &JsonObject) -> Result<Channel, Error> {
-        self.create_channel_json(name, params.as_str().to_owned())
+        self.create_channel_json(name, params.as_str().to_owned(), None)
     }
 }
 

@@ -18,13 +18,18 @@ export function describe(error) {
   if (error !== null && typeof error === 'object' && typeof error.message === 'string') return error.message;
   try { return String(error); } catch { return typeof error; }
 }
-// A WebSocket to `url` from `constructor` (the `WebSocket` option) or the global one, receiving binary frames as
-// ArrayBuffers; throws what the constructor threw, or why there is none.
+// A WebSocket to `url` from `constructor` (the `WebSocket` option), the global one, or the class a host's loader at
+// globalThis[Symbol.for('pondsocket.WebSocket')] gives (the npm package's Node entry loads `ws` there), receiving
+// binary frames as ArrayBuffers; throws what the constructor threw, or why there is none.
 export function openWebSocket(constructor, url) {
-  const WebSocket = constructor ?? globalThis.WebSocket;
+  let WebSocket = constructor ?? globalThis.WebSocket;
+  const load = globalThis[Symbol.for('pondsocket.WebSocket')];
+  if (typeof WebSocket !== 'function' && typeof load === 'function') {
+    try { WebSocket = load(); } catch { WebSocket = undefined; }
+  }
   if (typeof WebSocket !== 'function') {
-    throw 'no global WebSocket: pass the `WebSocket` option (e.g. the `ws` package), or run Node 22+ '
-      + '(Node 20: --experimental-websocket)';
+    throw 'no global WebSocket and no `WebSocket` option' + (load ? ', and the `ws` package is not installed' : '')
+      + ': install `ws` (npm install ws), pass the `WebSocket` option, or run Node 22+ (Node 20: --experimental-websocket)';
   }
   const socket = new WebSocket(url);
   socket.binaryType = 'arraybuffer';

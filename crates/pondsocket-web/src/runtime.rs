@@ -28,7 +28,8 @@ pub(crate) type StateListener = dyn Fn(ConnectionState);
 pub(crate) type ErrorListener<P> = dyn Fn(&Error<P>);
 pub(crate) type ReconnectListener = dyn Fn(u32, u64);
 pub(crate) type MessageListener<P> = dyn Fn(&str, &P);
-pub(crate) type EventListener<P> = dyn Fn(&P);
+/// A message's payload and its event's query string ("" when it has none).
+pub(crate) type EventListener<P> = dyn Fn(&P, &str);
 pub(crate) type PresenceListener<P> = dyn Fn(PresenceKind, &P, &<P as Payload>::List);
 pub(crate) type ChannelStateListener = dyn Fn(ChannelState);
 pub(crate) type ChannelErrorListener = dyn Fn(&ChannelError);
@@ -283,16 +284,18 @@ fn deliver_to_channel<C: Codec>(shared: &Rc<Shared<C>>, id: ChannelId, event: Ch
             }
         }
         ChannelEvent::Message { event, payload } => {
+            // Listeners by name hear an event whatever its query string, as the JS client's route matching does.
+            let (path, query) = event.split_once('?').unwrap_or((&event, ""));
             let (all, named) = {
                 let inner = shared.inner.borrow();
                 let Some(listeners) = inner.channels.get(&id) else { return };
-                (listeners.message.snapshot(), listeners.by_event.get(&event).map(Listeners::snapshot))
+                (listeners.message.snapshot(), listeners.by_event.get(path).map(Listeners::snapshot))
             };
             for (_, listener) in all.iter() {
                 listener(&event, &payload);
             }
             for (_, listener) in named.iter().flat_map(|n| n.iter()) {
-                listener(&payload);
+                listener(&payload, query);
             }
         }
         ChannelEvent::Presence { kind, changed, presence } => {
@@ -308,7 +311,7 @@ fn deliver_to_channel<C: Codec>(shared: &Rc<Shared<C>>, id: ChannelId, event: Ch
             }
         }
         ChannelEvent::Evicted(reason) => {
-            let error = ChannelError { code: "EVICTED".into(), message: reason, status: 403 };
+            let error = ChannelError { code: "EVICTED".into(), message: reason, status: 403, details: None };
             let listeners = snapshot!(error);
             for (_, listener) in listeners.iter() {
                 listener(&error);
