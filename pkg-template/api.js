@@ -1,4 +1,5 @@
-// The package's JS surface around the wasm classes: state names as objects and the error classes.
+// The package's JS surface around the wasm classes: state names as objects, the error classes, route-pattern events
+// and channel definitions (what the host's RegExp, encodeURIComponent and URLSearchParams do for free).
 // scripts/build-pkg.sh wraps this file as an ES module (api.mjs) and as CommonJS (node/api.cjs).
 
 function definePondSocket(wasm) {
@@ -28,18 +29,159 @@ function definePondSocket(wasm) {
     constructor(message) { super(message, name); }
   } })[name];
 
+  // Upstream's class of the same name (@eleven-am/pondsocket-common): its message and its `route`.
+  class PondRouteError extends PondSocketError {
+    constructor(message, route) {
+      super('Invalid PondSocket route "' + route + '": ' + message, 'PondRouteError');
+      this.route = route;
+    }
+  }
+
+  const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+  const mustBeFunction = (callback) => {
+    if (typeof callback !== 'function') throw new TypeError('`callback` must be a function, got ' + kind(callback));
+  };
+
+  // Routes as upstream's parsePondRoute/buildPondRoute define them: `:name` segments (JS identifiers), at most one
+  // `*` segment. Compiled once per pattern: [keys, RegExp].
+  const compiled = new Map();
+  const compileRoute = (route) => {
+    let found = compiled.get(route);
+    if (found) return found;
+    if (route.includes('?')) throw new PondRouteError('query strings are not allowed in route declarations', route);
+    const keys = [];
+    const source = route.split('/').map((segment) => {
+      if (segment === '*') {
+        if (keys.includes('*')) throw new PondRouteError('a wildcard can only appear once', route);
+        keys.push('*');
+        return '(.*)';
+      }
+      if (segment.includes('*')) throw new PondRouteError('wildcards must occupy an entire path segment', route);
+      if (segment[0] === ':') {
+        const key = segment.slice(1);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+          throw new PondRouteError('parameter names must be non-empty JavaScript identifiers', route);
+        }
+        if (keys.includes(key)) throw new PondRouteError('duplicate parameter "' + key + '"', route);
+        keys.push(key);
+        return '([^/]+)';
+      }
+      if (segment.includes(':')) throw new PondRouteError('parameters must occupy an entire path segment', route);
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    });
+    found = [keys, new RegExp('^' + source.join('/') + '$')];
+    if (compiled.size < 1000) compiled.set(route, found);
+    return found;
+  };
+  // An event name is a pattern when a segment starts with `:` or is exactly `*`; any other name is matched as it
+  // is (so names upstream refuses, like `user:typing`, keep working).
+  const isPattern = (name) => typeof name === 'string' && /(^|\/)(:|\*(\/|$))/.test(name);
+
+  const decode = (value) => {
+    try { return decodeURIComponent(value); } catch { return value; }
+  };
+  const queryOf = (text) => {
+    const query = {};
+    new URLSearchParams(text).forEach((value, key) => { query[key] = value; });
+    return query;
+  };
+  const NO_PARAMS = Object.freeze({ params: Object.freeze({}), query: Object.freeze({}) });
+  // `{ params, query }` of an incoming event for a pattern, or null when it does not match.
+  const matchRoute = (route, event) => {
+    const [keys, regexp] = compileRoute(route);
+    const at = event.indexOf('?');
+    const match = regexp.exec(at < 0 ? event : event.slice(0, at));
+    if (!match) return null;
+    const params = {};
+    keys.forEach((key, i) => {
+      params[key] = key === '*' ? ('/' + match[i + 1]).replace(/\/+/g, '/') : decode(match[i + 1]);
+    });
+    return { params, query: at < 0 ? {} : queryOf(event.slice(at + 1)) };
+  };
+  // The event name to send: a pattern's values URI-encoded (the wildcard's as it is, without leading slashes).
+  const buildRoute = (route, params) => {
+    compileRoute(route);
+    if (params !== undefined && params !== null && typeof params !== 'object') {
+      throw new TypeError('route params must be an object, got ' + kind(params));
+    }
+    return route.split('/').map((segment) => {
+      const key = segment === '*' ? '*' : segment[0] === ':' ? segment.slice(1) : null;
+      if (key === null) return segment;
+      let value = params?.[key];
+      if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
+      if (typeof value !== 'string' || value === '') {
+        throw new PondRouteError('missing value for parameter "' + key + '"', route);
+      }
+      return key === '*' ? value.replace(/^\/+/, '') : encodeURIComponent(value);
+    }).join('/');
+  };
+  const eventName = (event, params) => (isPattern(event) ? buildRoute(event, params) : event);
+
+  const define = (Class, name, value) =>
+    Object.defineProperty(Class.prototype, name, { value, writable: true, configurable: true });
+
   // The subscription methods, each a call of the class's one `__on` export (one shim in the wasm, not eleven).
-  const subscriptions = (Class, names) => names.forEach((name, kind) => {
-    const method = name === 'onMessageEvent'
-      ? function (event, callback) { return this.__on(kind, event, callback); }
-      : Class === wasm.Channel
-        ? function (callback) { return this.__on(kind, undefined, callback); }
-        : function (callback) { return this.__on(kind, callback); };
-    Object.defineProperty(Class.prototype, name, { value: method, writable: true, configurable: true });
-  });
+  const subscriptions = (Class, names) => names.forEach((name, kind) => define(Class, name, Class === wasm.Channel
+    ? function (callback) { return this.__on(kind, undefined, callback); }
+    : function (callback) { return this.__on(kind, callback); }));
   subscriptions(wasm.PondClient, ['onConnectionChange', 'onError', 'onReconnectScheduled']);
   subscriptions(wasm.Channel, ['onMessage', 'onMessageEvent', 'onJoin', 'onLeave', 'onPresenceChange', 'onUsersChange',
     'onChannelStateChange', 'onError']);
+
+  // `callback(payload, { params, query })`. A plain name is routed in the wasm by name (its query string, if any,
+  // comes as a second argument); a pattern is matched here against every message of the channel.
+  define(wasm.Channel, 'onMessageEvent', function (event, callback) {
+    if (!isPattern(event)) {
+      return this.__on(1, event, typeof callback !== 'function' ? callback
+        : (payload, query) => callback(payload, query === undefined ? NO_PARAMS : { params: {}, query: queryOf(query) }));
+    }
+    compileRoute(event);
+    mustBeFunction(callback);
+    return this.__on(0, undefined, (name, payload) => {
+      const eventParams = matchRoute(event, name);
+      if (eventParams !== null) callback(payload, eventParams);
+    });
+  });
+
+  const { sendMessage, sendForResponse } = wasm.Channel.prototype;
+  define(wasm.Channel, 'sendMessage', function (event, payload, params) {
+    return sendMessage.call(this, eventName(event, params), payload);
+  });
+  // (event, payload, timeoutMs?), or (event, payload, params, timeoutMs?): an object third argument is the route's
+  // params, as upstream reads it.
+  define(wasm.Channel, 'sendForResponse', function (event, payload, paramsOrTimeout, timeoutMs) {
+    const hasParams = typeof paramsOrTimeout === 'object' && paramsOrTimeout !== null;
+    try {
+      event = eventName(event, hasParams ? paramsOrTimeout : undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return sendForResponse.call(this, event, payload, hasParams ? timeoutMs : paramsOrTimeout);
+  });
+
+  const isDefinition = (value) => typeof value === 'object' && value !== null && value.kind === 'pondsocket.channel';
+  // createChannel(name, params?, { joinTimeout }?), or createChannel(definition, { params, joinParams, joinTimeout }?).
+  define(wasm.PondClient, 'createChannel', function (nameOrDefinition, paramsOrOptions, options) {
+    if (!isDefinition(nameOrDefinition)) {
+      return this.__createChannel(nameOrDefinition, paramsOrOptions, options?.joinTimeout);
+    }
+    const given = paramsOrOptions ?? {};
+    if (typeof given !== 'object') throw new TypeError('`options` must be an object, got ' + kind(given));
+    const name = buildRoute(String(nameOrDefinition.path), given.params);
+    return this.__createChannel(name, given.joinParams, given.joinTimeout);
+  });
+
+  // Upstream's schema helpers (@eleven-am/pondsocket-common): the schema is a type only; the path is checked now.
+  const definePondSchema = () => Object.freeze({ kind: 'pondsocket.schema' });
+  const definePondChannel = (schema, path = '*') => {
+    compileRoute(path);
+    return Object.freeze({
+      kind: 'pondsocket.channel',
+      path,
+      schema,
+      build: (params) => buildRoute(path, params),
+    });
+  };
 
   const errors = {
     ResponseTimeoutError: errorClass('ResponseTimeoutError'),
@@ -60,6 +202,9 @@ function definePondSocket(wasm) {
     ConnectionState,
     ChannelState,
     PondSocketError,
+    PondRouteError,
+    definePondSchema,
+    definePondChannel,
     ...errors,
   });
 }

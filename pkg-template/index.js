@@ -9,6 +9,7 @@ const api = definePondSocket(wasm);
 
 export const {
   PondClient, Channel, ConnectionState, ChannelState, PondSocketError, ResponseTimeoutError, RequestCancelledError,
-  ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError,
+  ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError, PondRouteError,
+  definePondSchema, definePondChannel,
 } = api;
 export default api;

@@ -5,7 +5,8 @@
 #   2. tests/playwright/demo.test.mjs against a server started here once: two pages chat and see each other,
 #      the server restarts under them, errors show; screenshots in target/playwright/ (docs/demo.png is updated
 #      only by running scripts/demo.sh --check by hand)
-#   3. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser
+#   3. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser; and in the same
+#      build, tests/node/upstream-suite.mjs (code written for @eleven-am/pondsocket-client) against both servers
 # Expects pkg/ built (scripts/build-pkg.sh; scripts/test.sh does that first), builds it if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,12 +37,17 @@ stop_test_servers
 app=target/vite-app
 rm -rf "$app"
 mkdir -p "$app" target/npm
-cp tests/vite/index.html tests/vite/main.js "$app/"
+cp tests/vite/index.html tests/vite/main.js tests/vite/upstream.html tests/vite/upstream.js tests/vite/vite.config.mjs \
+  tests/node/upstream-suite.mjs "$app/"
 tarball=$(cd target/npm && npm pack --silent ../../pkg | tail -1)
 (cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "../npm/$tarball" >/dev/null)
 (cd "$app" && node "$PONDSOCKET_TOOLS/node_modules/vite/bin/vite.js" build --logLevel warn)
+start_named_server python
+upstream_servers="python=$PONDSOCKET_TEST_URL"
 start_test_server --static "$app/dist"
+export PONDSOCKET_UPSTREAM_SERVERS="rust=$PONDSOCKET_TEST_URL $upstream_servers"
 for engine in "${BROWSER_ENGINES[@]}"; do
-  echo "== demo: tests/playwright/vite.test.mjs in $(engine_label "$engine")"
-  PONDSOCKET_BROWSER=$engine timeout 120 node --test --test-reporter=spec tests/playwright/vite.test.mjs
+  echo "== demo: tests/playwright/vite.test.mjs and upstream.test.mjs in $(engine_label "$engine")"
+  PONDSOCKET_BROWSER=$engine timeout 300 node --test --test-reporter=spec tests/playwright/vite.test.mjs \
+    tests/playwright/upstream.test.mjs
 done

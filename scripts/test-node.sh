@@ -16,7 +16,10 @@ rm -f target/npm/pondsocket-wasm-*.tgz
 tarball=$(cd target/npm && npm pack --silent ../../pkg | tail -1)
 app=$(mktemp -d "${TMPDIR:-/tmp}/pondsocket-node-app.XXXXXX")
 servers_add_exit_hook "rm -rf '$app'"
-(cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "$OLDPWD/target/npm/$tarball" >/dev/null)
+# With `ws`, the package's optional peer dependency (the version scripts/setup.sh installs for the tools), for the
+# suite that runs Node with no global WebSocket.
+(cd "$app" && npm init -y >/dev/null \
+  && npm install --silent --no-audit --no-fund "$OLDPWD/target/npm/$tarball" ws@8.23.0 >/dev/null)
 cp tests/node/*.mjs tests/node/*.cjs tests/node/*.ts "$app/"
 
 echo "== node: type-check tests/node/typecheck.ts and types/v0032.ts, v0039.ts against the package's index.d.ts"
@@ -44,7 +47,7 @@ for server in ${PONDSOCKET_SERVERS:-rust python}; do
   start_named_server "$server"
   run_suites "${suites[@]}"
   stop_test_servers
-  # The hostile and churn suites do not depend on the real server, and the fault suite is for the Rust one:
-  # once is enough.
-  suites=(./api.test.mjs ./require.test.cjs)
+  # The hostile, churn and process suites do not depend on the real server, and the fault suite is for the Rust
+  # one: once is enough.
+  suites=(./api.test.mjs ./require.test.cjs ./upstream.test.mjs)
 done

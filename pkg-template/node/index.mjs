@@ -5,6 +5,7 @@ const api = createRequire(import.meta.url)('./index.cjs');
 
 export const {
   PondClient, Channel, ConnectionState, ChannelState, PondSocketError, ResponseTimeoutError, RequestCancelledError,
-  ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError,
+  ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError, PondRouteError,
+  definePondSchema, definePondChannel,
 } = api;
 export default api;
