@@ -79,6 +79,20 @@ test('every malformed frame is reported once and the client keeps working', asyn
   client.disconnect();
 });
 
+test("a decline's string code, statusCode and details reach joinError and onError", async (t) => {
+  const client = new PondClient(hostile, { token: 'good' });
+  t.after(() => client.disconnect());
+  client.connect();
+  const channel = client.createChannel(`/detailed/${unique('d')}`);
+  const errors = [];
+  channel.onError((e) => errors.push(e));
+  channel.join();
+  await stateIs(channel, 'DECLINED');
+  const expected = { code: 'PAYMENT_REQUIRED', message: 'needs a plan', status: 402, statusCode: 402, details: { plans: ['pro', 1] } };
+  assert.deepEqual(channel.joinError, expected);
+  assert.deepEqual(errors, [expected]);
+});
+
 test('a two-megabyte payload is delivered whole', async (t) => {
   const { client, channel } = await session(t);
   const big = 'x'.repeat(2 << 20);

@@ -9,8 +9,8 @@
 // ws://127.0.0.1:P/socket?token=bad         closes at once (a declined connection)
 // http://127.0.0.1:Q                        accepts TCP and never answers the handshake
 //
-// Well-behaved part: CONNECTION on connect; JOIN_CHANNEL → ACKNOWLEDGE (UNAUTHORIZED for /private/*, NOT_FOUND for
-// /nope/*, nothing for /silent/*), with a PRESENCE JOIN; LEAVE_CHANNEL → EXIT_ACKNOWLEDGE; `echo` → reply;
+// Well-behaved part: CONNECTION on connect; JOIN_CHANNEL → ACKNOWLEDGE (UNAUTHORIZED for /private/*, and with a
+// string code, a statusCode and details for /detailed/*, NOT_FOUND for /nope/*, nothing for /silent/*), with a PRESENCE JOIN; LEAVE_CHANNEL → EXIT_ACKNOWLEDGE; `echo` → reply;
 // `reply-as` → a reply named `payload.event` (any name, system ones included).
 // The `raw` event sends `payload.frames` verbatim as text frames (`{text}`), binary frames (`{binary: base64}`) or
 // text frames of raw bytes that need not be UTF-8 (`{textBytes: base64}`), then replies `raw-done` to the request,
@@ -53,6 +53,10 @@ wss.on('connection', (socket, request) => {
       if (channelName.startsWith('/silent/')) return;
       if (channelName.startsWith('/private/')) {
         return reply(socket, channelName, 'UNAUTHORIZED', requestId, { code: 403, message: 'private room' });
+      }
+      if (channelName.startsWith('/detailed/')) {
+        return reply(socket, channelName, 'UNAUTHORIZED', requestId,
+          { code: 'PAYMENT_REQUIRED', message: 'needs a plan', statusCode: 402, details: { plans: ['pro', 1] } });
       }
       if (channelName.startsWith('/nope/')) return reply(socket, channelName, 'NOT_FOUND', requestId, { channel: channelName });
       reply(socket, channelName, 'ACKNOWLEDGE', requestId);
