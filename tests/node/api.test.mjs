@@ -12,10 +12,13 @@ const {
   ChannelUnavailableError, PondSocketError, CallbackError,
 } = api;
 
-test('import and require give the same classes', () => {
+test('import and require give the same classes', async () => {
   const required = createRequire(import.meta.url)('pondsocket-wasm');
   assert.equal(required.PondClient, PondClient);
   assert.equal(defaultApi.PondClient, PondClient);
+  // The subpath for Node, as upstream's package has one (its browser one is imported in tests/vite/upstream.js).
+  assert.equal(createRequire(import.meta.url)('pondsocket-wasm/node').PondClient, PondClient);
+  assert.equal((await import('pondsocket-wasm/node')).PondClient, PondClient);
   assert.equal(ConnectionState.CONNECTED, 'connected');
   assert.equal(ChannelState.DECLINED, 'DECLINED');
 });

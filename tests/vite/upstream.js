@@ -1,7 +1,8 @@
-// tests/node/upstream-suite.mjs in the browser, built by Vite with the package imported by name. The server to run
+// tests/node/upstream-suite.mjs in the browser, built by Vite with the package imported by its subpath for browsers
+// (as upstream's package has one; index.js, beside it, imports the root). The server to run
 // against is the page's `ws` query parameter (a real server of either kind; this page is served by the Rust one).
 // The outcome goes to body[data-result] as JSON: [[name, null | failure message], ...].
-import * as api from 'pondsocket-wasm';
+import * as api from 'pondsocket-wasm/browser';
 import { cases } from './upstream-suite.mjs';
 
 const url = new URL(location.href).searchParams.get('ws');
