@@ -23,7 +23,7 @@ const OUT = join(ROOT, 'target', 'size');
 const BUDGET_FILE = join(ROOT, 'bench', 'size-budget.txt');
 const WASM = join(PKG, 'web', 'pondsocket_wasm_bg.wasm');
 const GLUE = join(PKG, 'web', 'pondsocket_wasm.js');
-const TOP = 25;
+const TOP = Number(process.env.SIZE_TOP ?? 25);
 
 const argv = process.argv.slice(2);
 for (const a of argv) {

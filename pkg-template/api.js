@@ -183,6 +183,15 @@ function definePondSocket(wasm) {
     });
   };
 
+  // Upstream's class for Server-Sent Events: a PondClient whose transport is SSE (its options add withCredentials).
+  class SSEClient extends wasm.PondClient {
+    constructor(endpoint, params, options) {
+      const sse = options === undefined || options === null ? { transport: 'sse' }
+        : typeof options === 'object' ? { ...options, transport: 'sse' } : options;
+      super(endpoint, params, sse);
+    }
+  }
+
   const errors = {
     ResponseTimeoutError: errorClass('ResponseTimeoutError'),
     RequestCancelledError: errorClass('RequestCancelledError'),
@@ -198,6 +207,7 @@ function definePondSocket(wasm) {
     // Not API: what memory tests and benchmarks read ({ liveBytes, memoryBytes } of the wasm instance).
     __diagnostics: wasm.__diagnostics,
     PondClient: wasm.PondClient,
+    SSEClient,
     Channel: wasm.Channel,
     ConnectionState,
     ChannelState,

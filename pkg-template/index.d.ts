@@ -195,6 +195,18 @@ export interface ClientOptions {
   joinTimeout?: number;
   /** The WebSocket class to use where there is no global one (e.g. the `ws` package in Node 20). */
   WebSocket?: new (url: string) => WebSocket;
+  /**
+   * Added: `'websocket'` (the default), `'sse'` (Server-Sent Events: an event stream read with fetch, a POST per
+   * message), or `'auto'` (WebSocket, moving to SSE after two attempts in a row fail to connect, until disconnect()).
+   */
+  transport?: 'websocket' | 'sse' | 'auto';
+  /** SSE: send cookies with the event stream and the POSTs to another origin (`credentials: 'include'`). */
+  withCredentials?: boolean;
+}
+
+/** The options of SSEClient (upstream's name): the client's, over Server-Sent Events. */
+export interface SSEClientOptions extends Omit<ClientOptions, 'transport'> {
+  withCredentials?: boolean;
 }
 
 export declare class PondClient {
@@ -205,6 +217,10 @@ export declare class PondClient {
   /** Closes the connection and every channel (CLOSED); pending requests reject; no reconnect follows. */
   disconnect(): void;
   getState(): ConnectionState;
+  /** The transport of the current connection, or of the attempt under way or last made. */
+  getTransport(): 'websocket' | 'sse';
+  /** The server's id for the current connection, once it is accepted. */
+  getConnectionId(): string | undefined;
   /**
    * The live channel named by the definition's path with `params`, or a new IDLE one that will join with
    * `joinParams`. Throws PondRouteError for a missing route param.
@@ -230,6 +246,11 @@ export declare class PondClient {
   onReconnectScheduled(callback: (info: { attempt: number; delayMs: number }) => void): Unsubscribe;
   /** Frees the wasm memory of this handle at once instead of at garbage collection. */
   free(): void;
+}
+
+/** A PondClient over Server-Sent Events, as upstream's SSEClient (an `http(s)` or `ws(s)` endpoint alike). */
+export declare class SSEClient extends PondClient {
+  constructor(endpoint: string, params?: Record<string, unknown>, options?: SSEClientOptions);
 }
 
 /**
@@ -343,6 +364,7 @@ export declare class CallbackError extends PondSocketError {}
 
 declare const api: {
   PondClient: typeof PondClient;
+  SSEClient: typeof SSEClient;
   Channel: typeof Channel;
   ConnectionState: typeof ConnectionState;
   ChannelState: typeof ChannelState;

@@ -8,8 +8,8 @@ await init({ module_or_path: new URL('./web/pondsocket_wasm_bg.wasm', import.met
 const api = definePondSocket(wasm);
 
 export const {
-  PondClient, Channel, ConnectionState, ChannelState, PondSocketError, ResponseTimeoutError, RequestCancelledError,
-  ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError, PondRouteError,
-  definePondSchema, definePondChannel,
+  PondClient, SSEClient, Channel, ConnectionState, ChannelState, PondSocketError, ResponseTimeoutError,
+  RequestCancelledError, ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError,
+  PondRouteError, definePondSchema, definePondChannel,
 } = api;
 export default api;

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 const api = createRequire(import.meta.url)('./index.cjs');
 
 export const {
-  PondClient, Channel, ConnectionState, ChannelState, PondSocketError, ResponseTimeoutError, RequestCancelledError,
-  ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError, PondRouteError,
-  definePondSchema, definePondChannel,
+  PondClient, SSEClient, Channel, ConnectionState, ChannelState, PondSocketError, ResponseTimeoutError,
+  RequestCancelledError, ChannelUnavailableError, MalformedFrameError, ServerError, ConnectionError, CallbackError,
+  PondRouteError, definePondSchema, definePondChannel,
 } = api;
 export default api;

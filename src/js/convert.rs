@@ -3,7 +3,7 @@
 //! together by concatenation: `core::fmt` stays out of the wasm.
 
 use js_sys::{Array, Function, Object, Reflect, JSON};
-use pondsocket_proto::{Options, MAX_DURATION_MS};
+use pondsocket_proto::{Options, TransportChoice, MAX_DURATION_MS};
 use pondsocket_web::host::{describe, string_from_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -31,7 +31,8 @@ export function queryParams(params) {
   return pairs;
 }
 const NAMES = ['connectionTimeout', 'baseReconnectDelay', 'maxReconnectDelay', 'responseTimeout', 'joinTimeout',
-  'pingInterval', 'maxReconnectAttempts', 'maxQueueSize', 'WebSocket'];
+  'pingInterval', 'maxReconnectAttempts', 'maxQueueSize', 'WebSocket', 'transport', 'withCredentials'];
+const TRANSPORTS = ['websocket', 'sse', 'auto'];
 const MAX = 2147483647;
 // The constructor's options in the order of NAMES, checked; undefined where not given, 0 for a null pingInterval.
 export function parseOptions(options) {
@@ -56,8 +57,17 @@ export function parseOptions(options) {
           + (typeof value === 'number' ? value : kind(value)));
       }
       out[at] = value;
-    } else {
+    } else if (at === 8) {
       if (typeof value !== 'function') throw new TypeError('`options.WebSocket` must be a function, got ' + kind(value));
+      out[at] = value;
+    } else if (at === 9) {
+      out[at] = TRANSPORTS.indexOf(value);
+      if (out[at] < 0) {
+        throw new TypeError("`transport` must be 'websocket', 'sse' or 'auto', got "
+          + (typeof value === 'string' ? JSON.stringify(value) : kind(value)));
+      }
+    } else {
+      if (typeof value !== 'boolean') throw new TypeError('`withCredentials` must be a boolean, got ' + kind(value));
       out[at] = value;
     }
   }
@@ -72,8 +82,14 @@ extern "C" {
     fn parse_options_js(options: &JsValue) -> Result<Array, JsValue>;
 }
 
+/// What the constructor's options say beyond the core's [`Options`]: how to reach the server.
+pub(super) struct Connect {
+    pub(super) websocket: Option<Function>,
+    pub(super) with_credentials: bool,
+}
+
 /// The constructor's `options`, checked: values out of range are a `TypeError`; unknown names are ignored.
-pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function>), JsValue> {
+pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Connect), JsValue> {
     let given = parse_options_js(value)?;
     let mut options = Options::default();
     let number = |i: u32| given.get(i).as_f64();
@@ -92,7 +108,14 @@ pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Option<Function
     if let Some(size) = number(7) {
         options.max_queue_size = size as usize;
     }
-    Ok((options, given.get(8).dyn_into::<Function>().ok()))
+    options.transport = match number(9) {
+        Some(1.0) => TransportChoice::Sse,
+        Some(2.0) => TransportChoice::Auto,
+        _ => TransportChoice::WebSocket,
+    };
+    let connect =
+        Connect { websocket: given.get(8).dyn_into::<Function>().ok(), with_credentials: given.get(10).is_truthy() };
+    Ok((options, connect))
 }
 
 use super::errors::type_error;

@@ -51,6 +51,8 @@ const KINDS = [
   ['ConnectionError', (a) => 'socket error: ' + a],
   ['ConnectionError', (a) => 'gave up reconnecting after ' + a + ' failed attempts; call connect() to try again'],
   ['CallbackError', (a) => 'a callback threw: ' + a],
+  ['ConnectionError', (a) => 'WebSocket failed to connect ' + a + ' times in a row: moved to Server-Sent Events, '
+    + 'which it keeps until disconnect()', () => ({ transport: 'sse' })],
 ];
 // The JS client's shape for what a server said about a channel; `details` arrives as JSON text.
 export function errorPayload(code, message, status, details) {
@@ -164,6 +166,9 @@ pub(super) fn js_error(error: &Error<JsPayload>) -> JsValue {
             (12, JsValue::from(*attempts), none.clone(), none.clone(), none.clone(), none)
         }
         Error::Callback(message) => (13, text(message), none.clone(), none.clone(), none.clone(), none),
+        Error::TransportFallback { failures } => {
+            (14, JsValue::from(*failures), none.clone(), none.clone(), none.clone(), none)
+        }
         _ => (11, text("unknown error"), none.clone(), none.clone(), none.clone(), none),
     };
     make_error(kind, a, b, c, d, e)

@@ -35,8 +35,9 @@ impl JsPondClient {
     pub fn new(endpoint: JsValue, params: JsValue, options: JsValue) -> Result<JsPondClient, JsValue> {
         let endpoint = string_arg(&endpoint, "endpoint")?;
         let params = query_params(&params)?;
-        let (options, websocket) = parse_options(&options)?;
-        let client = Client::with_query(&endpoint, &params, options, websocket).map_err(|e| js_error(&e))?;
+        let (options, connect) = parse_options(&options)?;
+        let client = Client::with_query(&endpoint, &params, options, connect.websocket, connect.with_credentials)
+            .map_err(|e| js_error(&e))?;
         Ok(JsPondClient { client })
     }
 
@@ -54,6 +55,18 @@ impl JsPondClient {
     #[wasm_bindgen(js_name = getState)]
     pub fn get_state(&self) -> String {
         self.client.state().as_str().to_owned()
+    }
+
+    /// `'websocket'` or `'sse'`: the transport of the current connection, or of the attempt under way or last made.
+    #[wasm_bindgen(js_name = getTransport)]
+    pub fn get_transport(&self) -> String {
+        self.client.transport().as_str().to_owned()
+    }
+
+    /// The server's id for the current connection, once it is accepted; `undefined` otherwise.
+    #[wasm_bindgen(js_name = getConnectionId)]
+    pub fn get_connection_id(&self) -> Option<String> {
+        self.client.connection_id()
     }
 
     /// The live channel of that name, or a new IDLE one that will join with `params` (within `joinTimeout` ms if

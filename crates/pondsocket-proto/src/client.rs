@@ -63,6 +63,24 @@ impl fmt::Display for ConnectionState {
     }
 }
 
+/// The transport of one connection attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    WebSocket,
+    /// Server-Sent Events: the host reads an event stream from the URL, and POSTs each frame to it.
+    Sse,
+}
+
+impl Transport {
+    /// The name JS sees: `websocket` or `sse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::WebSocket => "websocket",
+            Transport::Sse => "sse",
+        }
+    }
+}
+
 /// Identifies one socket the core asked the shell to open. Events of an older socket are ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SocketId(pub(crate) u32);
@@ -74,8 +92,8 @@ pub struct RequestHandle(pub u64);
 /// Something the shell must do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output<P: Payload> {
-    /// Open a WebSocket to `url`; report its events with `socket`.
-    Open { socket: SocketId, url: String },
+    /// Open a connection to `url` over `transport` (for SSE an http(s) URL); report its events with `socket`.
+    Open { socket: SocketId, url: String, transport: Transport },
     /// Close that socket with this code and reason; do not report its close.
     Close { socket: SocketId, code: u16, reason: &'static str },
     /// Send this text frame on the open socket.
@@ -135,6 +153,14 @@ pub struct ClientCore<P: Payload> {
     pub(crate) socket_open: bool,
     pub(crate) sockets_opened: u32,
     pub(crate) failed_attempts: u32,
+    /// The transport of the current (or last) connection attempt.
+    pub(crate) transport: Transport,
+    /// With `TransportChoice::Auto`: attempts in a row that failed to connect since the last success or SSE try.
+    pub(crate) websocket_failures: u32,
+    /// With `TransportChoice::Auto`: SSE connected, so the client stays on it until `disconnect()`.
+    pub(crate) fell_back: bool,
+    /// The server's id for this connection, from its CONNECTION event.
+    pub(crate) connection_id: Option<Box<str>>,
     pub(crate) connect_timer: TimerSlot,
     pub(crate) reconnect_timer: TimerSlot,
     pub(crate) liveness_timer: TimerSlot,
@@ -170,6 +196,10 @@ impl<P: Payload> ClientCore<P> {
             socket_open: false,
             sockets_opened: 0,
             failed_attempts: 0,
+            transport: Transport::WebSocket,
+            websocket_failures: 0,
+            fell_back: false,
+            connection_id: None,
             connect_timer: None,
             reconnect_timer: None,
             liveness_timer: None,
@@ -204,6 +234,17 @@ impl<P: Payload> ClientCore<P> {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The transport of the current connection, or of the attempt under way or last made.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The server's id for the current connection (its CONNECTION event's `connectionId`, or `id`); `None` until
+    /// the connection is accepted, and after it is lost.
+    pub fn connection_id(&self) -> Option<&str> {
+        self.connection_id.as_deref()
     }
 
     pub fn options(&self) -> &Options {

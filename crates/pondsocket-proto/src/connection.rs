@@ -3,8 +3,11 @@
 
 use crate::channel::ChannelId;
 use crate::channel::ChannelState;
-use crate::client::{ClientCore, ConnectionState, Event, Output, SocketId, CLOSE_FAILED, CLOSE_NORMAL, CLOSE_TIMEOUT};
+use crate::client::{
+    ClientCore, ConnectionState, Event, Output, SocketId, Transport, CLOSE_FAILED, CLOSE_NORMAL, CLOSE_TIMEOUT,
+};
 use crate::error::{CancelReason, Error};
+use crate::options::TransportChoice;
 use crate::payload::Payload;
 use crate::time::Instant;
 use crate::timers::TimerKind;
@@ -30,6 +33,10 @@ impl<P: Payload> ClientCore<P> {
         self.timers.cancel(&mut self.reconnect_timer);
         self.timers.cancel(&mut self.liveness_timer);
         self.close_socket(CLOSE_NORMAL, "client disconnected");
+        // The next connect() starts over with WebSocket.
+        self.websocket_failures = 0;
+        self.fell_back = false;
+        self.connection_id = None;
         let live = self.live_channel_ids();
         for id in live {
             self.close_channel(id, CancelReason::Disconnected);
@@ -131,7 +138,18 @@ impl<P: Payload> ClientCore<P> {
         let socket = SocketId(self.sockets_opened);
         self.socket = Some(socket);
         self.socket_open = false;
-        self.outputs.push_back(Output::Open { socket, url: self.url.clone() });
+        self.connection_id = None;
+        self.transport = match self.options.transport {
+            TransportChoice::WebSocket => Transport::WebSocket,
+            TransportChoice::Sse => Transport::Sse,
+            TransportChoice::Auto if self.fell_back || self.websocket_failures >= 2 => Transport::Sse,
+            TransportChoice::Auto => Transport::WebSocket,
+        };
+        let url = match self.transport {
+            Transport::WebSocket => self.url.clone(),
+            Transport::Sse => sse_url(&self.url),
+        };
+        self.outputs.push_back(Output::Open { socket, url, transport: self.transport });
         let deadline = now + self.options.connection_timeout;
         self.timers.rearm(&mut self.connect_timer, TimerKind::Connect, deadline);
         self.set_state(ConnectionState::Connecting);
@@ -147,6 +165,17 @@ impl<P: Payload> ClientCore<P> {
     /// The socket is gone while we wanted it: stall the channels, fail what was in flight, and plan a reconnect.
     pub(crate) fn connection_lost(&mut self, now: Instant, error: Option<Error<P>>) {
         self.socket_open = false;
+        self.connection_id = None;
+        if self.options.transport == TransportChoice::Auto
+            && !self.fell_back
+            && self.state != ConnectionState::Connected
+        {
+            // A failed attempt: WebSocket failures count towards trying SSE; a failed SSE try starts the count over.
+            self.websocket_failures = match self.transport {
+                Transport::WebSocket => self.websocket_failures + 1,
+                Transport::Sse => 0,
+            };
+        }
         self.timers.cancel(&mut self.connect_timer);
         self.timers.cancel(&mut self.liveness_timer);
         if let Some(error) = error {
@@ -204,6 +233,13 @@ impl<P: Payload> ClientCore<P> {
         }
         self.timers.cancel(&mut self.connect_timer);
         self.failed_attempts = 0;
+        if self.options.transport == TransportChoice::Auto && !self.fell_back {
+            if self.transport == Transport::Sse {
+                self.fell_back = true;
+                self.emit(Event::Error(Error::TransportFallback { failures: self.websocket_failures }));
+            }
+            self.websocket_failures = 0;
+        }
         self.set_state(ConnectionState::Connected);
         let waiting: Vec<ChannelId> = self
             .channels
@@ -215,5 +251,16 @@ impl<P: Payload> ClientCore<P> {
         for id in waiting {
             self.send_join(id, now);
         }
+    }
+}
+
+/// The endpoint for SSE: the same URL over http(s).
+fn sse_url(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("ws://") {
+        ["http://", rest].concat()
+    } else if let Some(rest) = url.strip_prefix("wss://") {
+        ["https://", rest].concat()
+    } else {
+        url.to_owned()
     }
 }

@@ -116,6 +116,9 @@ pub enum Error<P> {
     ReconnectGaveUp { attempts: u32 },
     /// A subscriber's callback threw; delivery to the others went on.
     Callback(String),
+    /// With `TransportChoice::Auto`: WebSocket failed to connect `failures` times in a row and SSE connected, so the
+    /// client stays on SSE until `disconnect()`.
+    TransportFallback { failures: u32 },
 }
 
 impl<P: fmt::Debug> fmt::Display for Error<P> {
@@ -148,6 +151,10 @@ impl<P: fmt::Debug> fmt::Display for Error<P> {
             Error::ReconnectGaveUp { attempts } => {
                 write!(f, "gave up reconnecting after {attempts} failed attempts; call connect() to try again")
             }
+            Error::TransportFallback { failures } => write!(
+                f,
+                "WebSocket failed to connect {failures} times in a row; moved to Server-Sent Events until disconnect()"
+            ),
         }
     }
 }

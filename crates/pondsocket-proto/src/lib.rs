@@ -25,16 +25,17 @@ mod payload;
 mod requests;
 mod rng;
 mod routing;
+pub mod sse;
 mod time;
 mod timers;
 pub mod wire;
 
 pub use channel::{ChannelId, ChannelState};
-pub use client::{ChannelEvent, ClientCore, ConnectionState, Event, Output, RequestHandle, SocketId};
+pub use client::{ChannelEvent, ClientCore, ConnectionState, Event, Output, RequestHandle, SocketId, Transport};
 pub use error::{CancelReason, ChannelError, Error};
 #[cfg(feature = "serde")]
 pub use json::JsonObject;
-pub use options::{Options, MAX_DURATION_MS};
+pub use options::{Options, TransportChoice, MAX_DURATION_MS};
 pub use payload::Payload;
 pub use time::Instant;
 pub use wire::{FrameError, FrameErrorKind, PresenceKind, ServerMessage};

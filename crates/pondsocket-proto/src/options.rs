@@ -22,6 +22,21 @@ pub struct Options {
     pub response_timeout: u64,
     /// How long a join may wait for the server's answer before the channel is DECLINED (status 408).
     pub join_timeout: u64,
+    /// WebSocket, Server-Sent Events, or WebSocket falling back to SSE.
+    pub transport: TransportChoice,
+}
+
+/// The transport a client connects with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TransportChoice {
+    /// WebSocket only.
+    #[default]
+    WebSocket,
+    /// Server-Sent Events only: a `text/event-stream` to read, a POST per message sent.
+    Sse,
+    /// WebSocket first; after two attempts in a row that fail to connect, SSE is tried (then WebSocket twice, and
+    /// so on). Once SSE connects the client stays on it until `disconnect()`.
+    Auto,
 }
 
 impl Default for Options {
@@ -35,6 +50,7 @@ impl Default for Options {
             max_queue_size: 100,
             response_timeout: 30_000,
             join_timeout: 10_000,
+            transport: TransportChoice::WebSocket,
         }
     }
 }

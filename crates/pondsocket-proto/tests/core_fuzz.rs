@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use common::Event;
 use common::{obj, Harness};
-use pondsocket_proto::{ChannelEvent, ChannelId, ChannelState, Options, RequestHandle};
+use pondsocket_proto::{ChannelEvent, ChannelId, ChannelState, Options, RequestHandle, TransportChoice};
 use serde_json::json;
 
 /// A small deterministic generator, so a failing seed can be replayed.
@@ -117,6 +117,8 @@ fn run(seed: u64, steps: usize) {
         connection_timeout: 800,
         base_reconnect_delay: 50,
         max_reconnect_delay: 400,
+        // The rules are the same whatever the transport: every invariant holds with each.
+        transport: [TransportChoice::WebSocket, TransportChoice::Sse, TransportChoice::Auto][(seed / 3 % 3) as usize],
     };
     let mut h = Harness::new(options);
     let mut channels: Vec<ChannelId> = vec![];

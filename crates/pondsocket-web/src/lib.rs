@@ -27,7 +27,9 @@ mod listeners;
 mod platform;
 mod runtime;
 mod socket;
+mod sse;
 mod timer;
+mod transport;
 
 use std::rc::{Rc, Weak};
 
@@ -39,7 +41,7 @@ pub use codec::JsonCodec;
 pub use codec::{Codec, Decoded};
 #[cfg(feature = "serde")]
 pub use pondsocket_proto::JsonObject;
-pub use pondsocket_proto::{ChannelError, ChannelState, ConnectionState, Options, Payload};
+pub use pondsocket_proto::{ChannelError, ChannelState, ConnectionState, Options, Payload, Transport, TransportChoice};
 pub use runtime::ResponseCallback;
 
 use runtime::Shared;
@@ -88,7 +90,7 @@ impl<C: Codec> Client<C> {
         options: Options,
         websocket_constructor: Option<Function>,
     ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
-        Self::with_query(endpoint, &platform::flat_pairs(params), options, websocket_constructor)
+        Self::with_query(endpoint, &platform::flat_pairs(params), options, websocket_constructor, false)
     }
 
     /// As [`Client::with_websocket`], with the params as a JS array: key, value, key, value...
@@ -101,10 +103,11 @@ impl<C: Codec> Client<C> {
         params: &js_sys::Array,
         options: Options,
         websocket_constructor: Option<Function>,
+        with_credentials: bool,
     ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
         let url = platform::resolve_endpoint(endpoint, params).map_err(pondsocket_proto::Error::InvalidUrl)?;
         let core = pondsocket_proto::ClientCore::new(url, options, platform::random_seed())?;
-        Ok(Client { shared: Shared::new(core, websocket_constructor) })
+        Ok(Client { shared: Shared::new(core, websocket_constructor, with_credentials) })
     }
 
     /// Starts connecting; reconnects by itself until [`Client::disconnect`].
@@ -162,6 +165,16 @@ impl<C: Codec> Client<C> {
     /// The resolved WebSocket URL.
     pub fn url(&self) -> String {
         self.shared.inner.borrow().core.url().to_owned()
+    }
+
+    /// The transport of the current connection, or of the attempt under way or last made.
+    pub fn transport(&self) -> Transport {
+        self.shared.inner.borrow().core.transport()
+    }
+
+    /// The server's id for the current connection, once it is accepted.
+    pub fn connection_id(&self) -> Option<String> {
+        self.shared.inner.borrow().core.connection_id().map(str::to_owned)
     }
 
     /// Tells the client's `onError` subscribers, as if the client had met `error` (a host reports what its own

@@ -35,6 +35,65 @@ export function openWebSocket(constructor, url) {
   socket.binaryType = 'arraybuffer';
   return socket;
 }
+// A Server-Sent Events connection to `url`: `open()` once the server answered with an event stream, `chunk(bytes)`
+// for each piece of it, and `end(why)` once, when the stream ends (`why` undefined) or fails, or a POST fails. The
+// object returned sends frames, one POST at a time and in order, with the connection id of the server's
+// x-connection-id header (or `id`, the one the server's CONNECTION event gave, where CORS hides the header); `stop`
+// ends it all, with no callback after it, and tells the server with a DELETE (when it knows the connection's id).
+export function openEventStream(url, withCredentials, open, chunk, end) {
+  const signal = new AbortController();
+  const credentials = withCredentials ? 'include' : 'same-origin';
+  let live = true;
+  let headerId;
+  let knownId;
+  let posting = Promise.resolve();
+  const fail = (why) => {
+    if (!live) return;
+    live = false;
+    signal.abort();
+    end(why);
+  };
+  (async () => {
+    const response = await fetch(url, { headers: { accept: 'text/event-stream' }, credentials, cache: 'no-store', signal: signal.signal });
+    if (!response.ok) {
+      const body = await response.text().catch(() => '');
+      throw 'HTTP ' + response.status + (body ? ': ' + body.slice(0, 200) : '');
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.startsWith('text/event-stream')) throw 'not an event stream (content-type "' + type + '")';
+    headerId = response.headers.get('x-connection-id') ?? undefined;
+    if (!live) return;
+    open();
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (!live) return;
+      if (done) return fail(undefined);
+      chunk(value);
+    }
+  })().catch((error) => fail(describe(error)));
+  const post = async (frame, id) => {
+    if (!live) return;
+    knownId = id ?? knownId;
+    const headers = { 'content-type': 'application/json', 'x-connection-id': headerId ?? id ?? '' };
+    const response = await fetch(url, { method: 'POST', headers, body: frame, credentials, signal: signal.signal });
+    if (!response.ok) throw 'a message POSTed to the server was answered HTTP ' + response.status;
+  };
+  return {
+    send(frame, id) {
+      posting = posting.then(() => post(frame, id)).catch((error) => fail('sending failed: ' + describe(error)));
+    },
+    stop() {
+      if (!live) return;
+      live = false;
+      signal.abort();
+      const connection = headerId ?? knownId;
+      if (connection !== undefined) {
+        fetch(url, { method: 'DELETE', headers: { 'x-connection-id': connection }, credentials }).catch(() => {});
+      }
+    },
+  };
+}
 // `message` without the query string of `url`.
 export function redactQuery(message, url) {
   const query = url.split('?')[1];
@@ -80,6 +139,20 @@ extern "C" {
     pub(crate) fn redact_query(message: &str, url: &str) -> String;
     #[wasm_bindgen(js_name = resolveEndpoint, catch)]
     fn resolve_endpoint_js(endpoint: &str, params: &Array, base: Option<String>) -> Result<String, JsValue>;
+    /// A Server-Sent Events connection, read and written by the host (see the JS above).
+    pub(crate) type EventStream;
+    #[wasm_bindgen(js_name = openEventStream, catch)]
+    pub(crate) fn open_event_stream(
+        url: &str,
+        with_credentials: bool,
+        open: &Function,
+        chunk: &Function,
+        end: &Function,
+    ) -> Result<EventStream, JsValue>;
+    #[wasm_bindgen(method)]
+    pub(crate) fn send(this: &EventStream, frame: &str, connection_id: Option<&str>);
+    #[wasm_bindgen(method)]
+    pub(crate) fn stop(this: &EventStream);
 }
 
 #[wasm_bindgen]

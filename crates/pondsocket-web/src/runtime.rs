@@ -15,13 +15,13 @@ use wasm_bindgen::prelude::*;
 use crate::codec::Codec;
 use crate::listeners::Listeners;
 use crate::platform::{self, now};
-use crate::socket::SocketDriver;
 use crate::timer::WakeTimer;
+use crate::transport::Connection;
 use pondsocket_proto::map::Map;
 use pondsocket_proto::ordered::Ordered;
 use pondsocket_proto::{
     ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, Instant, Output,
-    Payload, PresenceKind, RequestHandle, SocketId,
+    Payload, PresenceKind, RequestHandle, SocketId, Transport,
 };
 
 pub(crate) type StateListener = dyn Fn(ConnectionState);
@@ -58,8 +58,10 @@ impl<P: Payload> Default for ChannelListeners<P> {
 
 pub(crate) struct Inner<C: Codec> {
     pub(crate) core: ClientCore<C::Payload>,
-    socket: Option<SocketDriver>,
+    socket: Option<Connection>,
     websocket_constructor: Option<Function>,
+    /// SSE: the event stream and POSTs carry cookies cross-origin (`credentials: 'include'`).
+    with_credentials: bool,
     pub(crate) state_listeners: Listeners<StateListener>,
     pub(crate) error_listeners: Listeners<ErrorListener<C::Payload>>,
     pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
@@ -77,12 +79,17 @@ pub(crate) struct Shared<C: Codec> {
 }
 
 impl<C: Codec> Shared<C> {
-    pub(crate) fn new(core: ClientCore<C::Payload>, websocket_constructor: Option<Function>) -> Rc<Self> {
+    pub(crate) fn new(
+        core: ClientCore<C::Payload>,
+        websocket_constructor: Option<Function>,
+        with_credentials: bool,
+    ) -> Rc<Self> {
         Rc::new_cyclic(|weak| Shared {
             inner: RefCell::new(Inner {
                 core,
                 socket: None,
                 websocket_constructor,
+                with_credentials,
                 state_listeners: Listeners::default(),
                 error_listeners: Listeners::default(),
                 reconnect_listeners: Listeners::default(),
@@ -149,7 +156,7 @@ pub(crate) fn drain<C: Codec>(shared: &Rc<Shared<C>>) {
         let output = shared.inner.borrow_mut().core.poll();
         match output {
             None => break,
-            Some(Output::Open { socket, url }) => open_socket(shared, socket, &url),
+            Some(Output::Open { socket, url, transport }) => open_socket(shared, socket, &url, transport),
             Some(Output::Close { socket, code, reason }) => {
                 let driver = take_socket(shared, socket);
                 if let Some(driver) = driver {
@@ -158,7 +165,10 @@ pub(crate) fn drain<C: Codec>(shared: &Rc<Shared<C>>) {
             }
             Some(Output::Send(frame)) => {
                 // Sent with no borrow held: a scripted socket may answer from inside send().
-                let socket = shared.inner.borrow().socket.as_ref().map(SocketDriver::sender);
+                let socket = {
+                    let inner = shared.inner.borrow();
+                    inner.socket.as_ref().map(|s| s.sender(inner.core.connection_id()))
+                };
                 if let Some(Err(message)) = socket.map(|s| s.send(&frame)) {
                     shared.report(&Error::Socket(["send failed: ", &message].concat()));
                 }
@@ -170,18 +180,21 @@ pub(crate) fn drain<C: Codec>(shared: &Rc<Shared<C>>) {
     rearm_timer(shared);
 }
 
-fn take_socket<C: Codec>(shared: &Shared<C>, socket: SocketId) -> Option<SocketDriver> {
+fn take_socket<C: Codec>(shared: &Shared<C>, socket: SocketId) -> Option<Connection> {
     let mut inner = shared.inner.borrow_mut();
-    if inner.socket.as_ref().is_some_and(|s| s.id == socket) {
+    if inner.socket.as_ref().is_some_and(|s| s.id() == socket) {
         inner.socket.take()
     } else {
         None
     }
 }
 
-fn open_socket<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str) {
-    let constructor = shared.inner.borrow().websocket_constructor.clone();
-    match SocketDriver::open(shared, socket, url, constructor.as_ref()) {
+fn open_socket<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str, transport: Transport) {
+    let (constructor, with_credentials) = {
+        let inner = shared.inner.borrow();
+        (inner.websocket_constructor.clone(), inner.with_credentials)
+    };
+    match Connection::open(shared, socket, url, transport, constructor.as_ref(), with_credentials) {
         Ok(driver) => {
             let previous = shared.inner.borrow_mut().socket.replace(driver);
             drop(previous);
@@ -191,7 +204,11 @@ fn open_socket<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str) {
             let message = platform::redact_query(&message, url);
             // An error before the socket opened is a failed attempt: the core schedules a reconnect.
             let mut inner = shared.inner.borrow_mut();
-            inner.core.handle_socket_error(socket, now(), &["cannot open a WebSocket: ", &message].concat());
+            let what = match transport {
+                Transport::WebSocket => "cannot open a WebSocket: ",
+                Transport::Sse => "cannot open an event stream: ",
+            };
+            inner.core.handle_socket_error(socket, now(), &[what, &message].concat());
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use pondsocket_proto::{
     ChannelEvent, ChannelId, ChannelState, ConnectionState, Instant, JsonObject, Options, RequestHandle, SocketId,
+    Transport,
 };
 
 pub type ClientCore = pondsocket_proto::ClientCore<JsonObject>;
@@ -18,6 +19,8 @@ pub struct Harness {
     /// The socket the core asked for last, until it asks to close it.
     pub socket: Option<SocketId>,
     pub opens: Vec<(u64, String)>,
+    /// The transport of each open, in order.
+    pub transports: Vec<Transport>,
     pub closes: Vec<(u16, &'static str)>,
     pub sent: Vec<Value>,
     pub events: Vec<Event>,
@@ -26,7 +29,16 @@ pub struct Harness {
 impl Harness {
     pub fn new(options: Options) -> Self {
         let core = ClientCore::new("ws://server.test/socket?token=good".into(), options, [42; 32]).unwrap();
-        Harness { core, now: 0, socket: None, opens: vec![], closes: vec![], sent: vec![], events: vec![] }
+        Harness {
+            core,
+            now: 0,
+            socket: None,
+            opens: vec![],
+            transports: vec![],
+            closes: vec![],
+            sent: vec![],
+            events: vec![],
+        }
     }
 
     pub fn default() -> Self {
@@ -37,9 +49,10 @@ impl Harness {
     pub fn pump(&mut self) {
         while let Some(output) = self.core.poll() {
             match output {
-                Output::Open { socket, url } => {
+                Output::Open { socket, url, transport } => {
                     self.socket = Some(socket);
                     self.opens.push((self.now, url));
+                    self.transports.push(transport);
                 }
                 Output::Close { socket, code, reason } => {
                     assert_eq!(Some(socket), self.socket, "closing a socket that is not the current one");
