@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Node suite: packs pkg/ with npm, installs the tarball into an empty folder as a user would, and runs
 # tests/node there once against each real server (PONDSOCKET_SERVERS, default "rust python"), or against the one
-# given in PONDSOCKET_TEST_URL; the hostile-server suite runs once.
+# given in PONDSOCKET_TEST_URL; the hostile-server suite runs once; then over SSE against the Python server.
 # Expects pkg/ built (scripts/build-pkg.sh); scripts/test.sh does that first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,8 @@ echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls 
 node_flags=(--expose-gc)
 if [ "$(node -p 'typeof WebSocket')" != "function" ]; then node_flags+=(--experimental-websocket); fi
 run_suites() {
-  echo "== node: against the ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL"
+  echo "== node: against the ${PONDSOCKET_SERVER_NAME:-given} server $PONDSOCKET_TEST_URL" \
+    "over ${PONDSOCKET_TRANSPORT:-websocket}"
   (cd "$app" && node "${node_flags[@]}" --test --test-force-exit --test-reporter=spec "$@")
 }
 
@@ -51,3 +52,17 @@ for server in ${PONDSOCKET_SERVERS:-rust python}; do
   # one: once is enough.
   suites=(./api.test.mjs ./require.test.cjs ./upstream.test.mjs)
 done
+
+# Over Server-Sent Events, against the server that speaks it (the Python one; pondsocket-axum serves no SSE): the
+# API, upstream-style and fault suites, and the churn suite sized for SSE's round trip per message.
+case " ${PONDSOCKET_SERVERS:-rust python} " in
+  *" python "*)
+    start_named_server python
+    (
+      export PONDSOCKET_TRANSPORT=sse PONDSOCKET_CHURN_URL=$PONDSOCKET_TEST_URL
+      export PONDSOCKET_CHURN_CYCLES=300 PONDSOCKET_CHURN_REQUESTS=3000
+      run_suites ./api.test.mjs ./upstream.test.mjs ./faults.test.mjs ./churn.test.mjs
+    )
+    stop_test_servers
+    ;;
+esac

@@ -1,14 +1,16 @@
 // Churn: thousands of channels and requests through one client, then everything they held is released: the
 // allocator's live bytes and the JS heap come back to where they started (measured, after garbage collection).
 // Needs node --expose-gc (scripts/test-node.sh passes it). It runs against the scripted server, which answers a
-// join at once: the Rust server takes about 33 ms per join, which would make 10,000 cycles take minutes.
+// join at once: the Rust server takes about 33 ms per join, which would make 10,000 cycles take minutes. Over SSE
+// (PONDSOCKET_TRANSPORT=sse) it runs against the Python server (PONDSOCKET_CHURN_URL), with fewer cycles and
+// requests (PONDSOCKET_CHURN_CYCLES, _REQUESTS): each message there is a POST and its round trip.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import api from 'pondsocket-wasm';
-import { unique, stateIs, connected } from './helpers.mjs';
+import { unique, stateIs, connected, overTransport } from './helpers.mjs';
 
-const url = process.env.PONDSOCKET_HOSTILE_URL;
+const url = process.env.PONDSOCKET_CHURN_URL ?? process.env.PONDSOCKET_HOSTILE_URL;
 
 const CYCLES = Number(process.env.PONDSOCKET_CHURN_CYCLES ?? 10_000);
 const REQUESTS = Number(process.env.PONDSOCKET_CHURN_REQUESTS ?? 100_000);
@@ -49,7 +51,7 @@ async function requests(channel, count) {
 
 test(`${CYCLES} join/leave cycles and ${REQUESTS} requests release what they held`, { timeout: 300_000 }, async (t) => {
   assert.equal(typeof global.gc, 'function', 'run with --expose-gc');
-  const client = new api.PondClient(url, { token: 'good' });
+  const client = new (overTransport(api.PondClient))(url, { token: 'good' });
   t.after(() => client.disconnect());
   client.connect();
   await connected(client);

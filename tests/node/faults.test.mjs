@@ -3,8 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { PondClient, RequestCancelledError, ResponseTimeoutError } from 'pondsocket-wasm';
-import { url, control, unique, until, stateIs, connected } from './helpers.mjs';
+import * as api from 'pondsocket-wasm';
+import { url, control, unique, until, stateIs, connected, overTransport } from './helpers.mjs';
+
+const { RequestCancelledError, ResponseTimeoutError } = api;
+// Over the transport of this run (PONDSOCKET_TRANSPORT).
+const PondClient = overTransport(api.PondClient);
 
 const restart = async (downMs) => {
   const response = await fetch(`${control}/restart?downMs=${downMs}`, { method: 'POST' });

@@ -2,6 +2,17 @@
 export const url = process.env.PONDSOCKET_TEST_URL;
 if (!url) throw new Error('PONDSOCKET_TEST_URL is not set: run through scripts/test-node.sh');
 export const control = process.env.PONDSOCKET_CONTROL_URL;
+/** The transport the suites run over (PONDSOCKET_TRANSPORT: websocket, sse or auto; scripts/test-node.sh sets it). */
+export const transport = process.env.PONDSOCKET_TRANSPORT || 'websocket';
+/** `Client` with the suite's transport in its options, unless they name one (a subclass: `instanceof` holds). */
+export const overTransport = (Client) => (transport === 'websocket' ? Client : class extends Client {
+  constructor(endpoint, params, options) {
+    const given = options === undefined || options === null ? {} : options;
+    super(endpoint, params, typeof given === 'object' ? { transport, ...given } : given);
+  }
+});
+/** Skips a test that is about the WebSocket transport itself when the suite runs over another. */
+export const webSocketOnly = { skip: transport !== 'websocket' && `about WebSocket; this run is over ${transport}` };
 
 let counter = 0;
 export const unique = (prefix) => `${prefix}-${process.pid}-${Date.now()}-${++counter}`;
@@ -48,7 +59,7 @@ export const connected = (client) =>
   next((cb) => client.onConnectionChange(cb), (s) => s === 'connected', 'connected');
 
 export async function joinedClient(api, room, params = {}, options = {}) {
-  const client = new api.PondClient(url, { token: 'good' }, options);
+  const client = new (overTransport(api.PondClient))(url, { token: 'good' }, options);
   client.connect();
   const channel = client.createChannel(room, params);
   channel.join();

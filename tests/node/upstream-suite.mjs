@@ -3,7 +3,8 @@
 // run against our package. Plain JS with no test framework, so that the same file runs in Node
 // (upstream.test.mjs) and in browsers (tests/vite/upstream.js, tests/playwright/upstream.test.mjs).
 //
-//   cases(api, url) -> [[name, async () => {...}], ...]   api: the package's exports; url: the server's ws URL
+//   cases(api, url, { sse }) -> [[name, async () => {...}], ...]
+//     api: the package's exports; url: the server's ws URL; sse: the server also speaks SSE (adds SSEClient's case)
 // A case throws on failure; each one makes its own client and disconnects it.
 
 const fail = (message) => { throw new Error(message); };
@@ -28,8 +29,8 @@ const first = (subscribe, what, accept = () => true, ms = 5000) => new Promise((
   });
 });
 
-export function cases(api, url) {
-  const { PondClient, ConnectionState, ChannelState, PondRouteError, ResponseTimeoutError, definePondSchema,
+export function cases(api, url, { sse = false } = {}) {
+  const { PondClient, SSEClient, ConnectionState, ChannelState, PondRouteError, ResponseTimeoutError, definePondSchema,
     definePondChannel } = api;
 
   const connected = async (params = { token: 'good' }) => {
@@ -56,7 +57,31 @@ export function cases(api, url) {
     }
   };
 
+  const sseCases = !sse ? [] : [
+    ['README (0.0.39): SSEClient for networks that block WebSocket upgrades', async () => {
+      const socket = new SSEClient(url.replace(/^ws/, 'http'), { token: 'good' }, { withCredentials: false });
+      const up = first((cb) => socket.onConnectionChange(cb), 'the SSE connection', (s) => s === ConnectionState.CONNECTED);
+      socket.connect();
+      try {
+        await up;
+        same(socket.getTransport(), 'sse', 'getTransport()');
+        ok(typeof socket.getConnectionId() === 'string' && socket.getConnectionId().length > 0, 'getConnectionId()');
+        const channel = socket.createChannel(`/chat/${unique('sse')}`, { username: 'cy' });
+        const message = first((cb) => channel.onMessageEvent('message', cb), 'the broadcast over SSE');
+        await joined(socket, channel);
+        channel.sendMessage('broadcast', { over: 'sse' });
+        same((await message)[0], { over: 'sse' }, 'the message');
+        same(await channel.sendForResponse('item/:id', { n: 3 }, { id: 'x y' }, 3000), { id: 'x y', payload: { n: 3 } },
+          'a request with route params');
+      } finally {
+        socket.disconnect();
+      }
+      same(socket.getConnectionId(), undefined, 'no connection id once disconnected');
+    }],
+  ];
+
   return [
+    ...sseCases,
     ['README (0.0.32): connect, join, listen, broadcast, presence', withClient(async (socket) => {
       same(socket.getState(), ConnectionState.CONNECTED, 'getState()');
       const channel = socket.createChannel(`/chat/${unique('readme')}`, { username: 'ann' });
