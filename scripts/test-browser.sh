@@ -124,6 +124,11 @@ for server in ${PONDSOCKET_SERVERS:-rust python}; do
   if [ "$server" = rust ]; then
     run_hostile_suite
   fi
+  # The same suite over Server-Sent Events, against the server that speaks it, in Chromium; cross-origin (the test
+  # page is the runner's, on its own port), so through the server's CORS.
+  if [ "$server" = python ] && [[ " ${BROWSER_ENGINES[*]} " == *" chromium "* ]]; then
+    (export PONDSOCKET_TRANSPORT=sse && run_suite_in chromium browser)
+  fi
   stop_test_servers
   unset PONDSOCKET_TEST_URL PONDSOCKET_CONTROL_URL PONDSOCKET_OTHER_URL
 done

@@ -18,7 +18,9 @@ use std::rc::Rc;
 use js_sys::{Reflect, JSON};
 use pondsocket_proto::CancelReason;
 use pondsocket_wasm::js::JsPondClient;
-use pondsocket_web::{ChannelError, ChannelState, ConnectionState, Error, JsonObject, Options};
+use pondsocket_web::{
+    ChannelError, ChannelState, ConnectionState, Error, JsonObject, Options, Transport, TransportChoice,
+};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -47,6 +49,10 @@ async fn connection_states_in_order() -> TestResult {
         "states"
     );
     ensure!(client.url().starts_with(ws_url()?), "url {}", client.url());
+    // The transport this run is over (PONDSOCKET_TRANSPORT), and the server's id for the connection.
+    let expected = if transport() == TransportChoice::Sse { Transport::Sse } else { Transport::WebSocket };
+    ensure_eq!(client.transport(), expected, "transport");
+    ensure!(client.connection_id().is_some_and(|id| !id.is_empty()), "connection id {:?}", client.connection_id());
 
     let late = Log::new();
     let sink = late.clone();
@@ -358,6 +364,12 @@ async fn request_timeout() -> TestResult {
 async fn request_timeout_through_the_js_api() -> TestResult {
     let params = JSON::parse(r#"{"token": "good"}"#)?;
     let options = JSON::parse(r#"{"baseReconnectDelay": 100, "maxReconnectDelay": 500}"#)?;
+    let transport = match transport() {
+        TransportChoice::WebSocket => "websocket",
+        TransportChoice::Sse => "sse",
+        _ => "auto",
+    };
+    Reflect::set(&options, &"transport".into(), &transport.into())?;
     let client = JsPondClient::new(ws_url()?.into(), params, options)?;
     let result = async {
         client.connect();

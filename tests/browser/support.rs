@@ -16,7 +16,9 @@ use std::task::{Context, Poll};
 
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Function, Object, Promise, Reflect};
-use pondsocket_web::{Channel, ChannelError, ChannelState, Client, ConnectionState, Error, JsonObject, Options};
+use pondsocket_web::{
+    Channel, ChannelError, ChannelState, Client, ConnectionState, Error, JsonObject, Options, TransportChoice,
+};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -93,6 +95,16 @@ pub fn ws_url() -> TestResult<&'static str> {
     option_env!("PONDSOCKET_TEST_URL").ok_or_else(|| {
         Fail("PONDSOCKET_TEST_URL was not set when the suite was compiled: run scripts/test-browser.sh".into())
     })
+}
+
+/// The transport the suite runs over: PONDSOCKET_TRANSPORT (`sse`, `auto`; WebSocket otherwise) when it was
+/// compiled. It applies to clients of the server under test ([`ws_url`]), not to the other server's.
+pub fn transport() -> TransportChoice {
+    match option_env!("PONDSOCKET_TRANSPORT") {
+        Some("sse") => TransportChoice::Sse,
+        Some("auto") => TransportChoice::Auto,
+        _ => TransportChoice::WebSocket,
+    }
 }
 
 /// `ws://127.0.0.1:P/socket` of the scripted hostile server (tests/support/hostile-server.mjs).
@@ -334,6 +346,8 @@ impl TestClient {
     /// A client for `endpoint`, not connected yet.
     pub fn new(endpoint: &str, params: &[(&str, &str)], options: Options) -> TestResult<Self> {
         watch_uncaught();
+        let under_test = option_env!("PONDSOCKET_TEST_URL") == Some(endpoint);
+        let options = if under_test { Options { transport: transport(), ..options } } else { options };
         let client = Client::new(endpoint, params, options)?;
         let (states, errors, reconnects) = (Log::new(), Log::new(), Log::new());
         let sink = states.clone();

@@ -57,6 +57,13 @@ SYSTEM frame to the sender only, requestId = the request's:
 ``?query`` (e.g. ``item/a%20b?x=1`` -> id ``a b``), decoded by the library
 (``urllib.parse.unquote``: UTF-8).
 
+Server-Sent Events on the same endpoint (pondsocket-asgi): ``GET /socket`` with
+``Accept: text/event-stream`` opens the stream, ``POST`` with header
+``X-Connection-ID`` sends a message, ``DELETE`` ends the connection. Requests
+with an ``Origin`` header get CORS as a deployment would set it: the caller's
+origin echoed with credentials allowed, ``x-connection-id`` exposed, and the
+``OPTIONS`` preflight of POST and DELETE answered here.
+
 Malformed payloads (missing field, wrong type) get a reply with event
 ``error`` and ``{message}``. Unknown event names get no answer at all
 (pondsocket 0.0.7 has no NOT_FOUND for unhandled events).
@@ -425,6 +432,13 @@ async def _respond(send: Any, status: int, body: bytes, content_type: str, head:
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
+def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value
+    return None
+
+
 class App:
     """ASGI app: /health, optional static files, everything else (WebSocket
     and SSE on /socket, lifespan) to pondsocket-asgi."""
@@ -443,7 +457,39 @@ class App:
             if self.static_dir is not None and path != SOCKET_PATH and method in ("GET", "HEAD"):
                 await self._static(path, send, head=method == "HEAD")
                 return
+            origin = _header(scope, b"origin")
+            if path == SOCKET_PATH and origin is not None:
+                await self._cross_origin(origin, scope, receive, send)
+                return
         await self.pond_app(scope, receive, send)
+
+    async def _cross_origin(self, origin: bytes, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """CORS for SSE from pages of other origins, as a deployment would set it up: the preflight of POST and
+        DELETE (which carry x-connection-id) answered here; every answer names the caller's origin (echoed, not
+        `*`, so that `withCredentials` works), allows credentials, and exposes x-connection-id."""
+        allow = [
+            (b"access-control-allow-origin", origin),
+            (b"access-control-allow-credentials", b"true"),
+            (b"vary", b"origin"),
+        ]
+        if scope.get("method") == "OPTIONS":
+            preflight = allow + [
+                (b"access-control-allow-methods", b"GET, POST, DELETE"),
+                (b"access-control-allow-headers", b"content-type, x-connection-id"),
+                (b"access-control-max-age", b"600"),
+            ]
+            await send({"type": "http.response.start", "status": 204, "headers": preflight})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", [])) + allow
+                headers.append((b"access-control-expose-headers", b"x-connection-id"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.pond_app(scope, receive, send_with_cors)
 
     async def _static(self, url_path: str, send: Any, head: bool) -> None:
         assert self.static_dir is not None
