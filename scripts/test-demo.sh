@@ -42,10 +42,12 @@ cp tests/vite/index.html tests/vite/main.js tests/vite/upstream.html tests/vite/
 tarball=$(cd target/npm && npm pack --silent ../../pkg | tail -1)
 (cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "../npm/$tarball" >/dev/null)
 (cd "$app" && node "$PONDSOCKET_TOOLS/node_modules/vite/bin/vite.js" build --logLevel warn)
-start_named_server python
-upstream_servers="python=$PONDSOCKET_TEST_URL"
+# Each server serves the build too, so that the upstream-style page runs against its own origin (the Python one over
+# SSE as well: same-origin, where the browser suite's SSE run is cross-origin).
+start_named_server python --static "$app/dist"
+upstream_servers="python=$PONDSOCKET_HTTP_URL"
 start_test_server --static "$app/dist"
-export PONDSOCKET_UPSTREAM_SERVERS="rust=$PONDSOCKET_TEST_URL $upstream_servers"
+export PONDSOCKET_UPSTREAM_SERVERS="rust=$PONDSOCKET_HTTP_URL $upstream_servers"
 for engine in "${BROWSER_ENGINES[@]}"; do
   echo "== demo: tests/playwright/vite.test.mjs and upstream.test.mjs in $(engine_label "$engine")"
   PONDSOCKET_BROWSER=$engine timeout 300 node --test --test-reporter=spec tests/playwright/vite.test.mjs \

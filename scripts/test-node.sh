@@ -20,7 +20,7 @@ servers_add_exit_hook "rm -rf '$app'"
 # suite that runs Node with no global WebSocket.
 (cd "$app" && npm init -y >/dev/null \
   && npm install --silent --no-audit --no-fund "$OLDPWD/target/npm/$tarball" ws@8.23.0 >/dev/null)
-cp tests/node/*.mjs tests/node/*.cjs tests/node/*.ts "$app/"
+cp tests/node/*.mjs tests/node/*.cjs tests/node/*.ts tests/support/no-websocket-proxy.mjs "$app/"
 
 echo "== node: type-check tests/node/typecheck.ts and types/v0032.ts, v0039.ts against the package's index.d.ts"
 cp tests/node/types/*.ts "$app/"
@@ -54,14 +54,15 @@ for server in ${PONDSOCKET_SERVERS:-rust python}; do
 done
 
 # Over Server-Sent Events, against the server that speaks it (the Python one; pondsocket-axum serves no SSE): the
-# API, upstream-style and fault suites, and the churn suite sized for SSE's round trip per message.
+# API, upstream-style and fault suites, the churn suite sized for SSE's round trip per message, and 'auto' behind a
+# proxy that refuses WebSocket upgrades.
 case " ${PONDSOCKET_SERVERS:-rust python} " in
   *" python "*)
     start_named_server python
     (
       export PONDSOCKET_TRANSPORT=sse PONDSOCKET_CHURN_URL=$PONDSOCKET_TEST_URL
       export PONDSOCKET_CHURN_CYCLES=300 PONDSOCKET_CHURN_REQUESTS=3000
-      run_suites ./api.test.mjs ./upstream.test.mjs ./faults.test.mjs ./churn.test.mjs
+      run_suites ./api.test.mjs ./upstream.test.mjs ./faults.test.mjs ./churn.test.mjs ./auto.test.mjs
     )
     stop_test_servers
     ;;
