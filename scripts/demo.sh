@@ -2,17 +2,20 @@
 # The demo: a chat page (www/) on the pondsocket-wasm package, served with the bundled PondSocket server.
 #   scripts/demo.sh              set up, build pkg/ and the server, serve the page, print its URL; Ctrl-C stops it
 #   scripts/demo.sh --port N     serve on port N (default: one the OS picks)
+#   scripts/demo.sh --server python   serve it with the upstream Python server instead, which also speaks
+#                                Server-Sent Events: the page's transport menu (WebSocket, SSE, auto) works
 #   scripts/demo.sh --check      the same, then a short session in each browser engine instead of waiting
 #                                (Chromium, Firefox, WebKit; PONDSOCKET_BROWSERS="chromium" for one): connect,
-#                                join, send, ping, presence; screenshot docs/demo.png (Chromium's); exit 0 if ok
+#                                join, send, ping, presence; screenshot docs/demo.png (Chromium's); then the same
+#                                session over SSE against the Python server; exit 0 if ok
 #   scripts/demo.sh --no-build   skip set-up and builds: use pkg/ and the server binary as they are
 # The site is assembled in target/demo-site/ (www/ and a copy of pkg/ at pkg/). The server runs under
 # tests/support/supervisor.mjs, whose control URL can kill and restart it on the same port (see the banner).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
-port="" check=0 build=1
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+port="" check=0 build=1 server=rust
 while [ $# -gt 0 ]; do
   case "$1" in
     --port)
@@ -24,6 +27,14 @@ while [ $# -gt 0 ]; do
       shift 2
       ;;
     --port=*) set -- --port "${1#--port=}" "${@:2}" ;;
+    --server)
+      if [ $# -lt 2 ] || { [ "$2" != rust ] && [ "$2" != python ]; }; then
+        echo "demo.sh: --server needs rust or python" >&2
+        exit 2
+      fi
+      server=$2
+      shift 2
+      ;;
     --check) check=1; shift ;;
     --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -43,7 +54,7 @@ fi
 
 site=target/demo-site
 assemble_demo_site "$site"
-start_test_server --static "$site" ${port:+--port "$port"}
+start_named_server "$server" --static "$site" ${port:+--port "$port"}
 url="$PONDSOCKET_HTTP_URL/"
 
 if [ $check -eq 1 ]; then
@@ -55,6 +66,13 @@ if [ $check -eq 1 ]; then
     # Under a time limit: a wedged browser must not hang the script.
     PONDSOCKET_BROWSER=$engine timeout 120 node tests/playwright/check.mjs || checked=1
   done
+  # Over Server-Sent Events: the Python server speaks it (the Rust one does not).
+  stop_test_servers
+  start_named_server python --static "$site"
+  for engine in "${BROWSER_ENGINES[@]}"; do
+    echo "[demo] check over SSE in $(engine_label "$engine"), against the Python server" >&2
+    PONDSOCKET_BROWSER=$engine PONDSOCKET_DEMO_TRANSPORT=sse timeout 120 node tests/playwright/check.mjs || checked=1
+  done
   exit $checked
 fi
 
@@ -65,6 +83,7 @@ cat <<EOF
   PondSocket demo:  $url
 
   Open it in two tabs (or use "Open another tab in this room"): messages, presence and status go to both.
+  Transport: $( [ "$server" = python ] && echo "WebSocket, or Server-Sent Events: ${url}?transport=sse (the menu at the bottom)" || echo "WebSocket (for Server-Sent Events: scripts/demo.sh --server python)" )
   Try the /private/x room (declined, 403) and "Slow request" (a timeout) to see errors on the page.
   Restart the server under the page and watch it reconnect and rejoin:
     curl -X POST '$PONDSOCKET_CONTROL_URL/restart?downMs=3000'

@@ -34,6 +34,8 @@ const ui = {
   errorsEmpty: $('errors-empty'),
   clearErrors: $('clear-errors'),
   endpoint: $('endpoint'),
+  transport: $('transport'),
+  transportSelect: $('transport-select'),
 };
 
 // ------------------------------------------------------------------------------------------------ identity
@@ -57,8 +59,27 @@ function channelPath(input) {
 
 // ------------------------------------------------------------------------------------------------ client
 
-const client = new PondClient('/socket', { token: 'demo' });
+// The transport is the page's choice (?transport=websocket|sse|auto); SSE needs a server that speaks it (the Python
+// one: scripts/demo.sh --server python).
+const TRANSPORTS = ['websocket', 'sse', 'auto'];
+const chosenTransport = TRANSPORTS.includes(query.get('transport')) ? query.get('transport') : 'websocket';
+const client = new PondClient('/socket', { token: 'demo' }, { transport: chosenTransport });
 ui.endpoint.textContent = new URL('/socket', location.href).href.replace(/^http/, 'ws');
+ui.transportSelect.value = chosenTransport;
+ui.transportSelect.addEventListener('change', () => {
+  const url = new URL(location.href);
+  url.searchParams.set('transport', ui.transportSelect.value);
+  url.searchParams.set('name', myName);
+  location.assign(url.href);
+});
+/** Shows the transport in use, and the endpoint as it is reached over it. */
+function showTransport() {
+  const transport = client.getTransport();
+  ui.transport.textContent = transport === 'sse' ? 'Server-Sent Events' : 'WebSocket';
+  ui.transport.dataset.transport = transport;
+  const endpoint = new URL('/socket', location.href).href;
+  ui.endpoint.textContent = transport === 'sse' ? endpoint : endpoint.replace(/^http/, 'ws');
+}
 
 let connects = 0; // times the client reached `connected`, for the page's readers (and tests)
 let reconnectAt = 0; // performance.now() of the next planned attempt, 0 if none
@@ -75,6 +96,7 @@ client.onConnectionChange((state) => {
   ui.connectionLabel.textContent = state;
   document.body.dataset.connection = state;
   if (state === ConnectionState.CONNECTED) {
+    showTransport();
     connects += 1;
     ui.connection.dataset.connects = String(connects);
     reconnectAt = 0;

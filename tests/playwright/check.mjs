@@ -1,7 +1,8 @@
 // `scripts/demo.sh --check`: a short session on the demo page in one browser engine (PONDSOCKET_BROWSER, see
 // lib.mjs), against the server the script started (PONDSOCKET_HTTP_URL). Connect, join a room, send a message and
 // see it, ping, see yourself in the presence list; then a second user joins and answers, for the screenshot
-// (docs/demo.png, from Chromium). Exits 0 only if every step worked.
+// (docs/demo.png, from Chromium). Exits 0 only if every step worked. PONDSOCKET_DEMO_TRANSPORT=sse runs it over
+// Server-Sent Events (scripts/demo.sh --check does, against the Python server), without the screenshot.
 import { ENGINE, launch, openDemo, ping, screenshotPath, send, siteUrl, tid, waitMessage, waitPresence } from './lib.mjs';
 
 const ROOM = '/chat/lobby';
@@ -21,14 +22,20 @@ async function step(what, fn) {
   }
 }
 
-console.log(`demo check in ${ENGINE}: ${siteUrl()}`);
+const TRANSPORT = process.env.PONDSOCKET_DEMO_TRANSPORT ?? 'websocket';
+console.log(`demo check in ${ENGINE} over ${TRANSPORT}: ${siteUrl()}`);
 const browser = await launch();
 try {
   let ada;
   let linus;
   const newWindow = () => browser.newContext({ viewport: VIEWPORT });
   await step(`open the page, connect, join ${ROOM}`, async () => {
-    ada = await openDemo(await newWindow(), { name: 'Ada', room: ROOM });
+    ada = await openDemo(await newWindow(), { name: 'Ada', room: ROOM, transport: TRANSPORT });
+  });
+  await step('the page shows the transport in use', async () => {
+    const shown = await ada.getAttribute(tid('transport'), 'data-transport');
+    if (shown !== TRANSPORT) throw new Error(`the page says ${shown}`);
+    return await ada.textContent(tid('transport'));
   });
   await step('send a message and see it come back', async () => {
     await send(ada, 'Hi! This page runs the PondSocket client, compiled from Rust to WebAssembly.');
@@ -37,7 +44,7 @@ try {
   await step('ping shows a round trip', async () => (await ping(ada)).text);
   await step('presence lists the user', async () => (await waitPresence(ada, ['Ada'])).join(', '));
   await step('a second user joins and answers', async () => {
-    linus = await openDemo(await newWindow(), { name: 'Linus', room: ROOM });
+    linus = await openDemo(await newWindow(), { name: 'Linus', room: ROOM, transport: TRANSPORT });
     await send(linus, 'Hello Ada! I see you in the presence list.');
     await waitMessage(ada, 'Linus', 'presence list');
     await linus.fill(tid('status-input'), 'reviewing');
@@ -45,7 +52,7 @@ try {
     await ada.waitForSelector(`${tid('presence-item')}[data-name="Linus"][data-status="reviewing"]`);
     return (await waitPresence(ada, ['Ada', 'Linus'])).join(', ');
   });
-  await step('screenshot docs/demo.png', async () => {
+  if (TRANSPORT === 'websocket') await step('screenshot docs/demo.png', async () => {
     await ping(ada);
     await ada.mouse.move(0, 0); // no hover highlight in the picture
     await ada.screenshot({ path: screenshotPath('docs/demo.png') });

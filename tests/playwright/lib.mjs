@@ -54,10 +54,10 @@ export const WAIT_MS = 15_000;
 export const tid = (id) => `[data-testid="${id}"]`;
 
 /**
- * Opens the demo as `name` in `room` and waits until it is connected and joined. Page errors and console
+ * Opens the demo as `name` in `room` (over `transport`, if given) and waits until it is connected and joined. Page errors and console
  * errors are collected in `page.problems` (the tests expect none).
  */
-export async function openDemo(context, { name, room }) {
+export async function openDemo(context, { name, room, transport }) {
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.problems = [];
@@ -69,7 +69,7 @@ export async function openDemo(context, { name, room }) {
     }
   });
   const url = new URL(siteUrl());
-  url.search = new URLSearchParams({ name, room }).toString();
+  url.search = new URLSearchParams({ name, room, ...(transport ? { transport } : {}) }).toString();
   await page.goto(url.href);
   await page.waitForSelector('html[data-ready="true"]');
   await waitJoined(page);
