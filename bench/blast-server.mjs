@@ -18,6 +18,10 @@
 //   BROADCAST stats {}           → SYSTEM/stats {blasts, framesSent, sendMs, cpuMs}: the server's own time and CPU
 //                                  spent writing blasts (also as JSON at GET /__stats)
 //   anything else                → SYSTEM/NOT_FOUND {channel, event}, correlated
+// The same over Server-Sent Events on /socket: GET with Accept: text/event-stream opens the stream (header
+// x-connection-id), each frame one unnamed event (`data: <frame>`, so that an EventSource's onmessage hears it too),
+// blasts prebuilt as events and paced by the response's backpressure; POST with X-Connection-ID carries a message
+// (204), DELETE ends the stream.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -71,11 +75,17 @@ function rawTextFrame(body) {
 }
 
 const CHUNK = 256 * 1024;
-const blasts = new Map(); // "channel:count:size" → { chunks: Buffer[], frames, bytes }
+const blasts = new Map(); // "transport:channel:count:size" → { chunks: Buffer[], frames, bytes }
 
-/** The whole blast as raw frames, concatenated into chunks of about CHUNK bytes (whole frames only). */
-function buildBlast(channel, count, size) {
-  const key = `${channel}:${count}:${size}`;
+/** One frame as an SSE event. */
+const sseEvent = (text) => `data: ${text}\n\n`;
+
+/**
+ * The whole blast as raw WebSocket frames (or SSE events), concatenated into chunks of about CHUNK bytes (whole
+ * frames only).
+ */
+function buildBlast(channel, count, size, sse = false) {
+  const key = `${sse ? 'sse' : 'ws'}:${channel}:${count}:${size}`;
   let blast = blasts.get(key);
   if (blast) return blast;
   const chunks = [];
@@ -84,7 +94,7 @@ function buildBlast(channel, count, size) {
   let bytes = 0;
   for (let i = 0; i < count; i++) {
     const text = frame('BROADCAST', channel, randomUUID(), blastPayload(i, size), 'm');
-    const raw = rawTextFrame(Buffer.from(text));
+    const raw = sse ? Buffer.from(sseEvent(text)) : rawTextFrame(Buffer.from(text));
     pending.push(raw);
     pendingBytes += raw.length;
     bytes += raw.length;
@@ -103,6 +113,7 @@ function buildBlast(channel, count, size) {
 for (const spec of prebuild) {
   const [channel, count, size] = spec.split(':');
   buildBlast(channel, Number(count), Number(size));
+  buildBlast(channel, Number(count), Number(size), true);
 }
 
 // ---- sending with backpressure ----------------------------------------------------------------------------------
@@ -114,7 +125,8 @@ const stats = { blasts: 0, framesSent: 0, sendMs: 0, cpuMs: 0 };
  * blast runs: the client waits for it), waiting for 'drain' whenever the socket's buffer is full.
  */
 async function writeBlast(ws, blast) {
-  const socket = ws._socket;
+  // A WebSocket's TCP socket, or an SSE response (a writable stream too).
+  const socket = ws._socket ?? ws.stream;
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (const chunk of blast.chunks) {
@@ -151,7 +163,7 @@ function handle(ws, message, send) {
     case 'blast': {
       const count = Math.max(0, Math.floor(Number(payload?.count) || 0));
       const size = Math.max(0, Math.floor(Number(payload?.size) || 0));
-      return writeBlast(ws, buildBlast(channelName, count, size));
+      return writeBlast(ws, buildBlast(channelName, count, size, ws.stream !== undefined));
     }
     case 'fanout': {
       const count = Math.max(0, Math.floor(Number(payload?.count) || 0));
@@ -180,6 +192,10 @@ const http = createServer((req, res) => {
     'Cache-Control': 'no-store',
   };
   const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+  if (path === '/socket') {
+    sse(req, res);
+    return;
+  }
   if (path === '/__stats') {
     res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(stats));
     return;
@@ -204,11 +220,11 @@ const http = createServer((req, res) => {
   createReadStream(file).pipe(res);
 });
 
-const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
-wss.on('connection', (ws) => {
-  ws._socket.setNoDelay(true);
-  const send = (text) => ws.send(text);
-  // One message at a time, in order; synchronously unless a blast is still being written.
+/**
+ * One connection's messages, handled one at a time, in order (synchronously unless a blast is still being
+ * written): returns what takes a message's text.
+ */
+function inbox(ws, send) {
   const backlog = [];
   let busy = false;
   const pump = () => {
@@ -220,9 +236,8 @@ wss.on('connection', (ws) => {
       }
     }
   };
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
-    for (const line of data.toString().split('\n')) {
+  return (text) => {
+    for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
         backlog.push(JSON.parse(line));
@@ -231,11 +246,55 @@ wss.on('connection', (ws) => {
       }
     }
     pump();
+  };
+}
+
+const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+wss.on('connection', (ws) => {
+  ws._socket.setNoDelay(true);
+  const send = (text) => ws.send(text);
+  const receive = inbox(ws, send);
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) receive(data.toString());
   });
   ws.on('error', () => {});
   const id = randomUUID();
   send(frame('CONNECT', 'GATEWAY', randomUUID(), { id, connectionId: id }, 'CONNECTION'));
 });
+
+// SSE connections by id: { stream (the response), readyState, OPEN, receive }.
+const streams = new Map();
+function sse(req, res) {
+  if (req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream')) {
+    const id = randomUUID();
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', 'x-connection-id': id });
+    res.socket?.setNoDelay(true);
+    const conn = { stream: res, OPEN: 1, readyState: 1 };
+    const send = (text) => { res.write(sseEvent(text)); };
+    conn.receive = inbox(conn, send);
+    streams.set(id, conn);
+    res.on('close', () => { conn.readyState = 3; streams.delete(id); });
+    send(frame('CONNECT', 'GATEWAY', randomUUID(), { id, connectionId: id }, 'CONNECTION'));
+    return;
+  }
+  const conn = streams.get(req.headers['x-connection-id']);
+  if (req.method === 'DELETE') {
+    conn?.stream.end();
+    res.writeHead(204).end();
+    return;
+  }
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => { body += chunk; });
+  req.on('end', () => {
+    if (req.method !== 'POST' || conn === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(204).end();
+    conn.receive(body);
+  });
+}
 
 http.listen(port, '127.0.0.1', () => {
   console.log(`LISTENING http://127.0.0.1:${http.address().port}`);
@@ -243,6 +302,7 @@ http.listen(port, '127.0.0.1', () => {
 
 const stop = () => {
   for (const ws of wss.clients) ws.terminate();
+  for (const conn of streams.values()) conn.stream.destroy();
   http.close();
   process.exit(0);
 };

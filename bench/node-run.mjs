@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FloorClient, runScenario } from './scenarios.mjs';
+import { FloorClient, FloorSseClient, overSse, runScenario } from './scenarios.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [clientName, scenario, url, paramsJson] = process.argv.slice(2);
@@ -44,6 +44,10 @@ function loadClient(name) {
       return requireDeps('@eleven-am/pondsocket-client/browser/client').PondClient;
     case 'floor':
       return FloorClient;
+    case 'ours-sse':
+      return overSse(loadClient('ours'));
+    case 'floor-sse':
+      return FloorSseClient;
     default:
       throw new Error(`unknown client ${name}`);
   }
@@ -56,7 +60,7 @@ const loadStart = performance.now();
 const Client = loadClient(clientName);
 const loadWallMs = performance.now() - loadStart;
 const loadUsage = process.cpuUsage(loadCpu);
-if (clientName === 'ours' && !wasmInstance) throw new Error('could not find the wasm instance of pkg/node');
+if (clientName.startsWith('ours') && !wasmInstance) throw new Error('could not find the wasm instance of pkg/node');
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 

@@ -5,7 +5,7 @@
 // (&meter=handlers): the page sums the time its main thread spends inside WebSocket event handlers, where every
 // client's receiving work runs (parsing, routing, the listeners it calls), timed with performance.now(), which the
 // blast server's cross-origin isolation headers make precise to 20 µs or better in both engines.
-import { FloorClient, runScenario } from './scenarios.mjs';
+import { FloorClient, FloorSseClient, overSse, runScenario } from './scenarios.mjs';
 
 const query = new URLSearchParams(location.search);
 const which = query.get('client');
@@ -52,8 +52,8 @@ function meterHandlers() {
 }
 if (query.get('meter') === 'handlers') meterHandlers();
 
-async function load() {
-  switch (which) {
+async function load(name = which) {
+  switch (name) {
     case 'ours': {
       const mod = await import(`${pkg}index.js`);
       // The package does not export its wasm instance; the wasm-bindgen glue's init() hands back the exports of
@@ -68,8 +68,14 @@ async function load() {
     }
     case 'floor':
       return { Client: FloorClient, wasmBytes: () => 0 };
+    case 'ours-sse': {
+      const ours = await load('ours');
+      return { ...ours, Client: overSse(ours.Client) };
+    }
+    case 'floor-sse':
+      return { Client: FloorSseClient, wasmBytes: () => 0 };
     default:
-      throw new Error(`unknown client ${which}`);
+      throw new Error(`unknown client ${name}`);
   }
 }
 

@@ -76,6 +76,11 @@ const CLIENTS = {
   firefox: ['ours', 'peer', 'floor'],
   webkit: ['ours', 'peer', 'floor'],
 };
+// Over Server-Sent Events, in Node and Chromium: ours with `transport: 'sse'` and a bare fetch reader (the floor),
+// against the blast server's SSE, for the inbound and sequential-request rows, in the same rounds as the others.
+const SSE_CLIENTS = { node: ['ours-sse', 'floor-sse'], browser: ['ours-sse', 'floor-sse'] };
+const SSE_SCENARIOS = ['inbound-small', 'inbound-large', 'rr-seq'];
+const speedClients = (env, scenario) => [...CLIENTS[env], ...(SSE_SCENARIOS.includes(scenario) ? SSE_CLIENTS[env] ?? [] : [])];
 // Firefox and WebKit (driven over WebDriver, CPU measured inside the page): the inbound and request rows only.
 const WEBDRIVER_ENVS = ['firefox', 'webkit'];
 const ENV_SCENARIOS = { firefox: ['inbound-small', 'rr-seq'], webkit: ['inbound-small', 'rr-seq'] };
@@ -369,7 +374,8 @@ const rotate = (list, n) => list.map((_, i) => list[(i + n) % list.length]);
 /** --report-only: render docs/ again from target/bench/results.json (after a change to bench/report.mjs). */
 function reportOnly() {
   const { info, results } = JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8'));
-  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS, footprintClients: FOOTPRINT_CLIENTS };
+  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS, footprintClients: FOOTPRINT_CLIENTS,
+    sseClients: SSE_CLIENTS };
   writeFileSync(join(docsDir, 'BENCHMARKS.md'), renderMarkdown(report));
   writeFileSync(join(docsDir, 'benchmarks.svg'), renderSvg(report));
   process.stdout.write(`${renderTable(report)}\n`);
@@ -408,7 +414,8 @@ async function main() {
   }
 
   const speed = SPEED_SCENARIOS.filter(selected);
-  const total = envs.reduce((n, env) => n + rounds * speed.filter((s) => inEnv(env, s)).length * CLIENTS[env].length
+  const total = envs.reduce((n, env) => n + rounds * speed.filter((s) => inEnv(env, s))
+    .reduce((m, s) => m + speedClients(env, s).length, 0)
     + (selected('cold-start') && inEnv(env, 'cold-start') ? coldRounds * CLIENTS[env].length : 0)
     + (selected('memory') && inEnv(env, 'memory') ? memoryRounds * MEMORY_CLIENTS.length : 0)
     + (selected('footprint') ? footprintRounds * FOOTPRINT_CLIENTS[env].length : 0), 0);
@@ -428,7 +435,7 @@ async function main() {
       if (round < rounds) {
         for (const [s, scenario] of speed.entries()) {
           if (!inEnv(env, scenario)) continue;
-          for (const client of rotate(CLIENTS[env], round + s)) await step(env, scenario, client);
+          for (const client of rotate(speedClients(env, scenario), round + s)) await step(env, scenario, client);
         }
       }
       if (selected('cold-start') && inEnv(env, 'cold-start') && round < coldRounds) {
@@ -448,7 +455,8 @@ async function main() {
   info.durationS = (Date.now() - started) / 1000;
   info.finishedAt = new Date().toISOString();
   info.sizes = sizes();
-  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS, footprintClients: FOOTPRINT_CLIENTS };
+  const report = { info, results, clients: CLIENTS, memoryClients: MEMORY_CLIENTS, footprintClients: FOOTPRINT_CLIENTS,
+    sseClients: SSE_CLIENTS };
   if (partial) {
     // A subset: the table only, and its runs beside (not over) the full run's results.json.
     writeFileSync(join(OUT, 'results-partial.json'), `${JSON.stringify({ info, results }, null, 2)}\n`);

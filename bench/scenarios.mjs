@@ -7,7 +7,9 @@
 //
 // The three clients are driven through the API they share (PondClient, createChannel, join, onChannelStateChange,
 // onMessageEvent, sendMessage, sendForResponse, leave): ours and the peer by their own classes, the floor by
-// FloorClient below — a bare WebSocket, one JSON.parse and one callback per message.
+// FloorClient below — a bare WebSocket, one JSON.parse and one callback per message. Over Server-Sent Events, ours
+// with `transport: 'sse'` and FloorSseClient: a bare fetch of the event stream, split into events, one JSON.parse
+// and one callback per message, and one POST at a time.
 
 /** The floor: the least a client of this protocol can do per message. */
 export class FloorClient {
@@ -23,26 +25,33 @@ export class FloorClient {
   connect() {
     const ws = new WebSocket(this.url);
     this.ws = ws;
-    ws.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      const resolve = this.pending.get(m.requestId);
-      if (resolve !== undefined) {
-        this.pending.delete(m.requestId);
-        resolve(m.payload);
-        return;
-      }
-      if (m.event === 'CONNECTION') {
-        this.state = 'connected';
-        if (this.stateCb) this.stateCb('connected');
-        return;
-      }
-      const handlers = this.channels.get(m.channelName);
-      if (handlers !== undefined) {
-        const cb = handlers.get(m.event);
-        if (cb !== undefined) cb(m.payload);
-      }
-    };
+    ws.onmessage = (e) => this.receive(e.data);
     ws.onclose = () => { this.state = 'disconnected'; };
+  }
+
+  send(text) {
+    this.ws.send(text);
+  }
+
+  /** One frame of the server's. */
+  receive(text) {
+    const m = JSON.parse(text);
+    const resolve = this.pending.get(m.requestId);
+    if (resolve !== undefined) {
+      this.pending.delete(m.requestId);
+      resolve(m.payload);
+      return;
+    }
+    if (m.event === 'CONNECTION') {
+      this.state = 'connected';
+      if (this.stateCb) this.stateCb('connected');
+      return;
+    }
+    const handlers = this.channels.get(m.channelName);
+    if (handlers !== undefined) {
+      const cb = handlers.get(m.event);
+      if (cb !== undefined) cb(m.payload);
+    }
   }
 
   onConnectionChange(cb) {
@@ -61,7 +70,7 @@ export class FloorClient {
     const requestId = crypto.randomUUID();
     return new Promise((resolve) => {
       this.pending.set(requestId, resolve);
-      this.ws.send(JSON.stringify({ action, event, channelName, requestId, payload }));
+      this.send(JSON.stringify({ action, event, channelName, requestId, payload }));
     });
   }
 }
@@ -104,7 +113,7 @@ class FloorChannel {
   }
 
   sendMessage(event, payload) {
-    this.client.ws.send(JSON.stringify({
+    this.client.send(JSON.stringify({
       action: 'BROADCAST', event, channelName: this.name, requestId: crypto.randomUUID(), payload,
     }));
   }
@@ -112,6 +121,48 @@ class FloorChannel {
   sendForResponse(event, payload) {
     return this.client.request('BROADCAST', event, this.name, payload);
   }
+}
+
+/** Ours over Server-Sent Events: the same class with `transport: 'sse'`. */
+export const overSse = (Client) => class extends Client {
+  constructor(url, params, options) {
+    super(url, params, { ...options, transport: 'sse' });
+  }
+};
+
+/** The floor over SSE: the event stream read with fetch and split into events; a POST per message, in order. */
+export class FloorSseClient extends FloorClient {
+  connect() {
+    const url = this.url.replace(/^ws/, 'http');
+    this.abort = new AbortController();
+    this.posting = Promise.resolve();
+    (async () => {
+      const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: this.abort.signal });
+      this.id = response.headers.get('x-connection-id');
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (event.startsWith('data: ')) this.receive(event.slice(6));
+        }
+      }
+    })().catch(() => {}).finally(() => { this.state = 'disconnected'; });
+  }
+
+  send(text) {
+    const url = this.url.replace(/^ws/, 'http');
+    this.posting = this.posting.then(() => fetch(url, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-connection-id': this.id }, body: text,
+    }));
+  }
+
+  disconnect() { this.abort?.abort(); }
 }
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
