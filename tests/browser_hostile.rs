@@ -18,7 +18,9 @@ mod support;
 
 use gloo_timers::future::TimeoutFuture;
 use pondsocket_proto::{CancelReason, FrameErrorKind};
-use pondsocket_web::{ChannelState, ConnectionState, Error, JsonObject, Options, ResponseFuture};
+use pondsocket_web::{
+    ChannelState, ConnectionState, Error, JsonObject, Options, ResponseFuture, Transport, TransportChoice,
+};
 use serde_json::{json, Value};
 use wasm_bindgen_test::*;
 
@@ -342,6 +344,72 @@ async fn protocol_abuse_changes_nothing() -> TestResult {
         "the replies were not delivered as messages: {:?}",
         channel.messages.items()
     );
+    Ok(())
+}
+
+// ----- over Server-Sent Events (the scripted server speaks it too; cross-origin, through its CORS) -----
+
+fn over_sse() -> Options {
+    Options { transport: TransportChoice::Sse, ..quick_options() }
+}
+
+#[wasm_bindgen_test]
+async fn over_sse_malformed_events_and_fields_are_reported_once_and_the_stream_goes_on() -> TestResult {
+    let (client, channel) = session(over_sse()).await?;
+    ensure_eq!(client.transport(), Transport::Sse, "transport");
+    let name = channel.name();
+    let frames = vec![
+        text(good(&name, 1)),
+        json!({"text": "not json"}),
+        json!({"text": "[1,2]"}),
+        json!({"text": "{\"action\":\"BROADCAST\"}"}),
+        json!({"sse": "bogus field line\nretry: soon\n: a comment\nid: 7\n\n"}),
+        json!({"sse": format!("event: message\r\ndata: {}\r\n\r\n", good(&name, 2))}),
+        json!({"sseBytes": "ZGF0YTog//57Cgo="}), // "data: \xff\xfe{\n\n": not UTF-8, then not JSON
+        // Two data lines: one frame of two objects, as a WebSocket frame may hold.
+        json!({"sse": format!("data: {}\rdata: {}\r\r", good(&name, 3), good(&name, 5))}),
+        text(good(&name, 4)),
+    ];
+    let done = raw(&channel, frames.clone()).await??;
+    ensure_eq!(val(&done), json!({"sent": frames.len()}), "the server's count of events sent");
+    let received: Vec<Value> = channel
+        .messages
+        .items()
+        .into_iter()
+        .filter(|(event, _)| event == "good")
+        .map(|(_, p)| p["n"].clone())
+        .collect();
+    ensure_eq!(received, vec![json!(1), json!(2), json!(3), json!(5), json!(4)], "the good messages, in order");
+    let errors = client.errors.items();
+    ensure_eq!(errors.iter().filter(|e| is_malformed(e)).count(), 4, "MalformedFrame errors: {errors:?}");
+    ensure_eq!(errors.len(), 4, "nothing else was reported: {errors:?}");
+    let echo = channel.send_for_response("echo", &obj(json!({"still": "works"})), None).await?;
+    ensure_eq!(val(&echo), json!({"still": "works"}), "echo after the bad events");
+    Ok(())
+}
+
+#[wasm_bindgen_test]
+async fn over_sse_an_ended_stream_and_a_forgotten_connection_are_lost_connections_that_come_back() -> TestResult {
+    let (client, channel) = session(over_sse()).await?;
+    let first = client.connection_id();
+    channel.send_message("end-connection", &obj(json!({})))?;
+    let rejoined = |s: &[ChannelState]| s.contains(&ChannelState::Stalled) && s.last() == Some(&ChannelState::Joined);
+    channel.states.wait("stalled, then joined again", 5_000, rejoined).await?;
+    ensure!(client.connection_id().is_some() && client.connection_id() != first, "a new connection id");
+
+    let forgotten = channel.send_for_response("forget", &obj(json!({})), Some(5_000)).await?;
+    ensure_eq!(val(&forgotten), json!({}), "the server forgot the connection");
+    // The POST of this request is answered 404: the connection is lost, the request rejected, and all comes back.
+    let lost = channel.send_for_response("echo", &obj(json!({"n": 1})), Some(5_000));
+    expect_cancelled("the request whose POST failed", lost, CancelReason::ConnectionLost).await?;
+    ensure!(
+        client.errors.items().iter().any(|e| e.to_string().contains("answered HTTP 404")),
+        "the failed POST reported: {:?}",
+        client.errors.items()
+    );
+    channel.wait_state(ChannelState::Joined, 5_000).await?;
+    let echo = channel.send_for_response("echo", &obj(json!({"n": 2})), None).await?;
+    ensure_eq!(val(&echo), json!({"n": 2}), "echo on the new connection");
     Ok(())
 }
 

@@ -31,6 +31,18 @@ const streams = new Map();
 const http = createServer((request, response) => {
   const url = new URL(request.url, 'http://x');
   if (url.pathname !== '/socket') return response.writeHead(404).end();
+  // CORS, for the browser suites' pages on other origins (as tests/server-python/app.py sets it up).
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    response.setHeader('access-control-allow-origin', origin);
+    response.setHeader('access-control-allow-credentials', 'true');
+    response.setHeader('access-control-expose-headers', 'x-connection-id');
+    if (request.method === 'OPTIONS') {
+      response.setHeader('access-control-allow-methods', 'GET, POST, DELETE');
+      response.setHeader('access-control-allow-headers', 'content-type, x-connection-id');
+      return response.writeHead(204).end();
+    }
+  }
   if (request.method === 'GET' && (request.headers.accept ?? '').includes('text/event-stream')) {
     return openStream(url.searchParams, response);
   }
