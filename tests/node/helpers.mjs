@@ -66,3 +66,18 @@ export async function joinedClient(api, room, params = {}, options = {}) {
   await stateIs(channel, 'JOINED');
   return { client, channel };
 }
+
+/** Collects uncaught exceptions and rejections while a suite runs, and fails it at the end if there were any. */
+export function watchUncaught(before, after) {
+  const uncaught = [];
+  const onUncaught = (error) => uncaught.push(error);
+  before(() => {
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+  });
+  after(() => {
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
+    if (uncaught.length) throw new Error(`escaped to the process: ${uncaught.map(String).join('; ')}`);
+  });
+}

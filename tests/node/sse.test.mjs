@@ -5,21 +5,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { PondClient, MalformedFrameError, RequestCancelledError } from 'pondsocket-wasm';
-import { unique, until, stateIs, connected } from './helpers.mjs';
+import { unique, until, stateIs, connected, watchUncaught } from './helpers.mjs';
 
 const hostile = process.env.PONDSOCKET_HOSTILE_URL;
 
-const uncaught = [];
-const onUncaught = (error) => uncaught.push(error);
-before(() => {
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onUncaught);
-});
-after(() => {
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUncaught);
-  assert.deepEqual(uncaught, [], 'nothing escaped to the process');
-});
+// Nothing may escape to the process: an uncaught exception or rejection fails the suite.
+watchUncaught(before, after);
 
 async function session(t, options = {}) {
   const client = new PondClient(hostile, { token: 'good' }, { transport: 'sse', baseReconnectDelay: 50, ...options });
