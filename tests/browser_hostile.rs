@@ -54,6 +54,11 @@ fn good(channel_name: &str, n: u32) -> Value {
            "payload": {"n": n}})
 }
 
+/// The `n` of every `good` message the channel heard, in order.
+fn good_numbers(channel: &TestChannel) -> Vec<Value> {
+    channel.messages.items().into_iter().filter(|(event, _)| event == "good").map(|(_, p)| p["n"].clone()).collect()
+}
+
 /// `base` with `fields` set (a `Value::Null`-free way to build the mistyped variants).
 fn with(base: &Value, fields: Value) -> Value {
     let mut message = base.clone();
@@ -181,13 +186,7 @@ async fn every_malformed_frame_is_reported_once_and_the_client_keeps_working() -
         shown()
     );
 
-    let received: Vec<Value> = channel
-        .messages
-        .items()
-        .into_iter()
-        .filter(|(event, _)| event == "good")
-        .map(|(_, p)| p["n"].clone())
-        .collect();
+    let received = good_numbers(&channel);
     ensure_eq!(received, vec![json!(1), json!(2)], "the good objects of the mixed frame are delivered");
     let deep_ones = channel.messages.items().into_iter().filter(|(event, _)| event == "deep").count();
     ensure_eq!(deep_ones, 2, "the deeply nested messages are delivered");
@@ -372,13 +371,7 @@ async fn over_sse_malformed_events_and_fields_are_reported_once_and_the_stream_g
     ];
     let done = raw(&channel, frames.clone()).await??;
     ensure_eq!(val(&done), json!({"sent": frames.len()}), "the server's count of events sent");
-    let received: Vec<Value> = channel
-        .messages
-        .items()
-        .into_iter()
-        .filter(|(event, _)| event == "good")
-        .map(|(_, p)| p["n"].clone())
-        .collect();
+    let received = good_numbers(&channel);
     ensure_eq!(received, vec![json!(1), json!(2), json!(3), json!(5), json!(4)], "the good messages, in order");
     let errors = client.errors.items();
     ensure_eq!(errors.iter().filter(|e| is_malformed(e)).count(), 4, "MalformedFrame errors: {errors:?}");

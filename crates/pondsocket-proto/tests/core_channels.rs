@@ -4,7 +4,7 @@ mod common;
 
 use common::{ms, value, Harness};
 use common::{Error, Event};
-use pondsocket_proto::{CancelReason, ChannelError, ChannelEvent, ChannelState, Options, PresenceKind};
+use pondsocket_proto::{CancelReason, ChannelError, ChannelEvent, ChannelId, ChannelState, Options, PresenceKind};
 use serde_json::json;
 
 use ChannelState::{Closed, Declined, Idle, Joined, Joining, Stalled};
@@ -103,16 +103,22 @@ fn a_channel_made_with_its_own_join_timeout_uses_it_and_others_keep_the_clients(
     ));
 }
 
-#[test]
-fn a_decline_keeps_the_servers_details_and_status_code() {
+/// A connected client whose join of `/private` the server refused with UNAUTHORIZED and `payload`.
+fn declined_by(payload: serde_json::Value) -> (Harness, ChannelId) {
     let mut h = Harness::default();
     h.connect();
     let id = h.channel("/private", json!({}));
     h.core.join(id, h.t()).unwrap();
     h.pump();
     let join = h.last_join("/private");
-    let payload = json!({"code": "FORBIDDEN", "message": "no", "statusCode": 451, "details": {"field": ["a", 1]}});
     h.system("/private", "UNAUTHORIZED", &join, payload);
+    (h, id)
+}
+
+#[test]
+fn a_decline_keeps_the_servers_details_and_status_code() {
+    let payload = json!({"code": "FORBIDDEN", "message": "no", "statusCode": 451, "details": {"field": ["a", 1]}});
+    let (h, id) = declined_by(payload);
     let error = h.core.join_error(id).unwrap();
     assert_eq!((error.code.as_str(), error.status), ("FORBIDDEN", 451));
     let details: serde_json::Value = serde_json::from_str(error.details.as_deref().unwrap()).unwrap();
@@ -121,13 +127,7 @@ fn a_decline_keeps_the_servers_details_and_status_code() {
 
 #[test]
 fn unauthorized_declines_with_the_servers_details() {
-    let mut h = Harness::default();
-    h.connect();
-    let id = h.channel("/private", json!({}));
-    h.core.join(id, h.t()).unwrap();
-    h.pump();
-    let join = h.last_join("/private");
-    h.system("/private", "UNAUTHORIZED", &join, json!({"code": 403, "message": "private room"}));
+    let (h, id) = declined_by(json!({"code": 403, "message": "private room"}));
     assert_eq!(h.core.channel_state(id), Some(Declined));
     let expected =
         ChannelError { code: "UNAUTHORIZED".into(), message: "private room".into(), status: 403, details: None };
