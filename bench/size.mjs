@@ -264,7 +264,7 @@ function mdTable(head, rows, align = `l${'r'.repeat(head.length - 1)}`) {
 
 function note(file) {
   if (file === rel(GLUE)) return ' (wasm-bindgen glue)';
-  if (file.includes('/snippets/')) return ' (snippet: inline JS of a crate)';
+  if (file.includes('/snippets/')) return " (a crate's JS module)";
   return '';
 }
 

@@ -35,9 +35,9 @@ mkdir -p pkg/web pkg/node
 cp -R pkg-template/. pkg/
 cp -R "$build/web/pondsocket_wasm.js" "$build/web/pondsocket_wasm_bg.wasm" "$build/web/snippets" pkg/web/
 cp -R "$build/nodejs/pondsocket_wasm.js" "$build/nodejs/pondsocket_wasm_bg.wasm" "$build/nodejs/snippets" pkg/node/
-# wasm-bindgen's CommonJS glue require()s the inline JS of src/shell/platform.rs, which it writes as an ES module;
-# Node 20 cannot require one, so the node copy becomes CommonJS.
-for snippet in pkg/node/snippets/*/*.js; do
+# wasm-bindgen's CommonJS glue require()s the crates' JS modules (src/js/host.js, crates/pondsocket-web/src/host.js),
+# which it copies as ES modules; Node 20 cannot require one, so the node copies become CommonJS.
+find pkg/node/snippets -name '*.js' | while read -r snippet; do
   sed -i -E 's/^export function ([A-Za-z0-9_]+)/exports.\1 = \1;\nfunction \1/' "$snippet"
 done
 

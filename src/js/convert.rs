@@ -8,72 +8,7 @@ use pondsocket_web::host::{describe, string_from_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[wasm_bindgen(inline_js = r#"
-const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-const plain = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
-const message = (e) => (e !== null && typeof e === 'object' && typeof e.message === 'string' ? e.message : String(e));
-// The connection params as a flat array of query-string pairs: strings as they are, objects and arrays as JSON,
-// other values as text; null and undefined left out.
-export function queryParams(params) {
-  if (params === undefined || params === null) return [];
-  if (!plain(params)) throw new TypeError('`params` must be an object, got ' + kind(params));
-  const pairs = [];
-  for (const [key, value] of Object.entries(params)) {
-    if (value === undefined || value === null) continue;
-    let text = value;
-    if (typeof value === 'object') {
-      try { text = JSON.stringify(value); } catch (e) {
-        throw new TypeError('`params.' + key + '` cannot be serialized: ' + message(e));
-      }
-    }
-    pairs.push(key, String(text));
-  }
-  return pairs;
-}
-const NAMES = ['connectionTimeout', 'baseReconnectDelay', 'maxReconnectDelay', 'responseTimeout', 'joinTimeout',
-  'pingInterval', 'maxReconnectAttempts', 'maxQueueSize', 'WebSocket', 'transport', 'withCredentials'];
-const TRANSPORTS = ['websocket', 'sse', 'auto'];
-const MAX = 2147483647;
-// The constructor's options in the order of NAMES, checked; undefined where not given, 0 for a null pingInterval.
-export function parseOptions(options) {
-  const out = new Array(NAMES.length);
-  if (options === undefined || options === null) return out;
-  if (!plain(options)) throw new TypeError('`options` must be an object, got ' + kind(options));
-  for (const [name, value] of Object.entries(options)) {
-    const at = NAMES.indexOf(name);
-    // Unknown names are ignored, as the JS client ignores them (its options differ between versions).
-    if (at < 0 || value === undefined) continue;
-    if (at === 5 && value === null) { out[at] = 0; continue; }
-    if (at < 6) {
-      if (typeof value !== 'number') throw new TypeError('`' + name + '` must be a number of milliseconds, got ' + kind(value));
-      if (!(value > 0 && value <= MAX)) {
-        throw new TypeError('`' + name + '` must be between 1 and ' + MAX + ' milliseconds, got ' + value);
-      }
-      out[at] = Math.ceil(value);
-    } else if (at < 8) {
-      const min = at === 6 ? -1 : 1;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 4294967295) {
-        throw new TypeError('`' + name + '` must be a whole number from ' + min + ', got '
-          + (typeof value === 'number' ? value : kind(value)));
-      }
-      out[at] = value;
-    } else if (at === 8) {
-      if (typeof value !== 'function') throw new TypeError('`options.WebSocket` must be a function, got ' + kind(value));
-      out[at] = value;
-    } else if (at === 9) {
-      out[at] = TRANSPORTS.indexOf(value);
-      if (out[at] < 0) {
-        throw new TypeError("`transport` must be 'websocket', 'sse' or 'auto', got "
-          + (typeof value === 'string' ? JSON.stringify(value) : kind(value)));
-      }
-    } else {
-      if (typeof value !== 'boolean') throw new TypeError('`withCredentials` must be a boolean, got ' + kind(value));
-      out[at] = value;
-    }
-  }
-  return out;
-}
-"#)]
+#[wasm_bindgen(module = "/src/js/host.js")]
 extern "C" {
     /// The connection params as a flat array of query-string pairs.
     #[wasm_bindgen(js_name = queryParams, catch)]

@@ -7,75 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::codec::JsPayload;
 
-#[wasm_bindgen(inline_js = r#"
-let classes = {};
-export function registerClasses(registered) { classes = registered; }
-const channelError = (code, status, message) => code + ' (' + status + '): ' + message;
-const REASONS = [
-  () => 'the channel was left',
-  (c, s, m) => 'the join was declined: ' + channelError(c, s, m),
-  (r) => 'evicted from the channel: ' + r,
-  () => 'the client disconnected',
-  () => 'the connection was lost before the reply arrived',
-  () => 'dropped from the full outbound queue',
-  (c, s, m) => 'the channel does not exist on the server: ' + channelError(c, s, m),
-  (c, s, m) => 'the server rejected it: ' + channelError(c, s, m),
-];
-const FRAME = [
-  () => 'empty frame',
-  () => 'binary frame (the protocol is JSON text)',
-  (d) => 'not JSON: ' + d,
-  () => 'not a JSON object',
-  (d) => 'missing field `' + d + '`',
-  (d, e) => 'field `' + d + '` is not ' + e,
-  (d) => 'unknown action "' + d + '"',
-  (d) => 'unknown presence event "' + d + '"',
-  (d) => 'malformed presence payload: ' + d,
-];
-// [class, message, properties] for each kind of error.
-const KINDS = [
-  [TypeError, (a) => 'invalid endpoint: ' + a],
-  [TypeError, (a, b) => 'invalid option `' + a + '`: ' + b],
-  [TypeError, (a, b) => 'invalid argument `' + a + '`: ' + b],
-  ['ChannelUnavailableError', (a, b) => 'channel "' + a + '" is ' + b + ': create a new channel to use it again',
-    (a, b) => ({ channel: a, state: b })],
-  ['ResponseTimeoutError', (a, b) => 'no response to "' + a + '" within ' + b + ' ms', (a, b) => ({ event: a, timeoutMs: b })],
-  ['RequestCancelledError', (a, b, c, d, e) => 'request "' + a + '" cancelled: ' + REASONS[b](c, d, e),
-    (a, b, c, d, e) => ({ event: a, reason: REASONS[b](c, d, e) })],
-  ['MalformedFrameError', (a, b, c, d) => 'malformed frame: ' + FRAME[a](b, c) + (d ? ' in "' + d + '"' : '')],
-  ['ServerError', (a, b, c) => 'server error ' + a + ' on "' + b + '": ' + JSON.stringify(c),
-    (a, b, c) => ({ event: a, channel: b, payload: c })],
-  ['ConnectionError', (a) => 'the server did not accept the connection within ' + a + ' ms'],
-  ['ConnectionError', (a) => 'nothing from the server for ' + a + ' ms'],
-  ['ConnectionError', (a, b) => 'connection closed (code ' + a + ')' + (b ? ': ' + b : ''), (a, b) => ({ code: a, reason: b })],
-  ['ConnectionError', (a) => 'socket error: ' + a],
-  ['ConnectionError', (a) => 'gave up reconnecting after ' + a + ' failed attempts; call connect() to try again'],
-  ['CallbackError', (a) => 'a callback threw: ' + a],
-  ['ConnectionError', (a) => 'WebSocket failed to connect ' + a + ' times in a row: moved to Server-Sent Events, '
-    + 'which it keeps until disconnect()', () => ({ transport: 'sse' })],
-];
-// The JS client's shape for what a server said about a channel; `details` arrives as JSON text.
-export function errorPayload(code, message, status, details) {
-  const error = { code, message, status, statusCode: status };
-  if (details !== undefined) error.details = JSON.parse(details);
-  return error;
-}
-export function makeError(kind, a, b, c, d, e) {
-  const [type, message, properties] = KINDS[kind];
-  const text = message(a, b, c, d, e);
-  if (type === TypeError) return new TypeError(text);
-  const Class = classes[type];
-  let error;
-  if (Class) {
-    error = new Class(text);
-  } else {
-    error = new Error(text);
-    error.name = type;
-  }
-  if (properties) Object.assign(error, properties(a, b, c, d, e));
-  return error;
-}
-"#)]
+#[wasm_bindgen(module = "/src/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = registerClasses)]
     fn register_classes(classes: JsValue);

@@ -268,18 +268,7 @@ fn unsubscriber(subscription: Subscription) -> Function {
 
 // A pending `sendForResponse` promise waits in a JS map under a key and is settled from there. A promise made from
 // wasm would take a closure for its executor and holds on two resolver functions: several more round trips.
-#[wasm_bindgen(inline_js = r#"
-const pending = new Map();
-export function newPromise(key) {
-  return new Promise((resolve, reject) => { pending.set(key, [resolve, reject]); });
-}
-export function settlePromise(key, ok, value) {
-  const resolvers = pending.get(key);
-  if (resolvers === undefined) return;
-  pending.delete(key);
-  resolvers[ok ? 0 : 1](value);
-}
-"#)]
+#[wasm_bindgen(module = "/src/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = newPromise)]
     fn new_promise(key: f64) -> Promise;
