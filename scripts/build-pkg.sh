@@ -41,6 +41,10 @@ find pkg/node/snippets -name '*.js' | while read -r snippet; do
   sed -i -E 's/^export function ([A-Za-z0-9_]+)/exports.\1 = \1;\nfunction \1/' "$snippet"
 done
 
+# The types for require() (index.d.cts): TypeScript before 5.8 will not let a CommonJS file import the types of an
+# ES module (TS1479), and the package is one. The same declarations, without the default export require() lacks.
+sed '/^export default api;$/d' pkg-template/index.d.ts > pkg/index.d.cts
+
 # One source for the JS surface, in both module systems.
 rm pkg/api.js
 { cat pkg-template/api.js; echo; echo 'export default definePondSocket;'; } > pkg/api.mjs

@@ -62,6 +62,12 @@ if [ $want_wasm -eq 1 ]; then
   fi
   npm_tool binaryen 132.0.0
   npm_tool typescript 5.9.3
+  # TypeScript 5.4 as well, under another name: before 5.8 a CommonJS project reads the package's `require` types
+  # (index.d.cts), which tests/node/types/commonjs.cts checks.
+  if [ "$(node -p "try { require('$PONDSOCKET_TOOLS/node_modules/typescript-5.4/package.json').version } catch { '' }")" != 5.4.5 ]; then
+    log "npm install typescript-5.4@npm:typescript@5.4.5"
+    npm install --prefix "$PONDSOCKET_TOOLS" --no-audit --no-fund --silent "typescript-5.4@npm:typescript@5.4.5" >/dev/null
+  fi
   npm_tool ws 8.23.0
   # Bundles and minifies pkg/'s browser entry for scripts/size.sh, the version scripts/bench.sh measures with.
   npm_tool esbuild "$ESBUILD_VERSION"

@@ -23,10 +23,15 @@ servers_add_exit_hook "rm -rf '$app'"
 cp tests/node/*.mjs tests/node/*.cjs tests/node/*.ts tests/support/no-websocket-proxy.mjs "$app/"
 
 echo "== node: type-check tests/node/typecheck.ts and types/v0032.ts, v0039.ts against the package's index.d.ts"
-cp tests/node/types/*.ts "$app/"
+cp tests/node/types/*.ts tests/node/types/*.cts "$app/"
 tsc=$PONDSOCKET_TOOLS/node_modules/typescript/bin/tsc
 (cd "$app" && node "$tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 \
   --lib es2022,dom typecheck.ts v0032.ts v0039.ts)
+echo "== node: type-check tests/node/types/commonjs.cts (a CommonJS project) with TypeScript 5.9 and 5.4"
+for compiler in typescript typescript-5.4; do
+  (cd "$app" && node "$PONDSOCKET_TOOLS/node_modules/$compiler/bin/tsc" --noEmit --strict --module node16 \
+    --moduleResolution node16 --target es2022 --lib es2022,dom commonjs.cts)
+done
 echo "== node: $tarball installed in an empty folder; suites: $(cd "$app" && ls *.test.*)"
 
 # Node 20 has a global WebSocket only behind this flag; Node 22+ has it anyway.
