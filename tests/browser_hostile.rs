@@ -19,9 +19,10 @@ mod support;
 use gloo_timers::future::TimeoutFuture;
 use pondsocket_proto::{CancelReason, FrameErrorKind};
 use pondsocket_web::{
-    ChannelState, ConnectionState, Error, JsonObject, Options, ResponseFuture, Transport, TransportChoice,
+    ChannelState, Client, ConnectionState, Error, JsonObject, Options, ResponseFuture, Transport, TransportChoice,
 };
 use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 use support::*;
@@ -403,6 +404,37 @@ async fn over_sse_an_ended_stream_and_a_forgotten_connection_are_lost_connection
     channel.wait_state(ChannelState::Joined, 5_000).await?;
     let echo = channel.send_for_response("echo", &obj(json!({"n": 2})), None).await?;
     ensure_eq!(val(&echo), json!({"n": 2}), "echo on the new connection");
+    Ok(())
+}
+
+#[wasm_bindgen_test]
+async fn over_sse_with_credentials_the_stream_carries_the_pages_cookies_and_without_it_does_not() -> TestResult {
+    // A cookie of the page's host. The hostile server is on the same host, another port: a request to it is
+    // cross-origin but same-site, so it carries the cookie with `credentials: 'include'` only.
+    js_sys::Function::new_no_args("document.cookie = 'pondsocket_test=1; path=/; SameSite=Lax'")
+        .call0(&JsValue::NULL)?;
+    for (with_credentials, expected) in [(true, json!("pondsocket_test=1")), (false, Value::Null)] {
+        let params = js_sys::Array::of2(&"token".into(), &"good".into());
+        let client = Client::with_query(hostile_url()?, &params, over_sse(), None, with_credentials)?;
+        client.connect();
+        let result = async {
+            let channel = client.create_channel(&unique("/chat/cookie"), &JsonObject::empty())?;
+            channel.join()?;
+            wait_until(
+                "the join",
+                5_000,
+                || channel.state() == ChannelState::Joined,
+                || format!("{:?}", channel.state()),
+            )
+            .await?;
+            let reply = channel.send_for_response("cookie", &JsonObject::empty(), Some(5_000)).await?;
+            ensure_eq!(val(&reply)["cookie"], expected, "the Cookie header with withCredentials {with_credentials}");
+            Ok(())
+        }
+        .await;
+        client.disconnect();
+        result?;
+    }
     Ok(())
 }
 

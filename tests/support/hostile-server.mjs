@@ -17,7 +17,8 @@
 // so the client knows every frame before the reply has been delivered.
 // Over SSE (http://127.0.0.1:P/socket, the same contract): frames are events (`data` lines); `raw` also takes
 // `{sse}` (written to the stream as it is) and `{sseBytes: base64}`; `end-connection` ends the stream (or closes
-// the WebSocket); `forget` makes the server forget the connection, so that its next POST is answered 404.
+// the WebSocket); `forget` makes the server forget the connection, so that its next POST is answered 404; `cookie`
+// replies `{cookie}`, the Cookie header the connection was opened with.
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -44,7 +45,7 @@ const http = createServer((request, response) => {
     }
   }
   if (request.method === 'GET' && (request.headers.accept ?? '').includes('text/event-stream')) {
-    return openStream(url.searchParams, response);
+    return openStream(url.searchParams, response, request.headers.cookie);
   }
   const stream = streams.get(request.headers['x-connection-id']);
   if (request.method === 'DELETE') {
@@ -76,6 +77,7 @@ wss.on('connection', (socket, request) => {
   }
   const peer = {
     id: Math.random().toString(36).slice(2),
+    cookie: request.headers.cookie,
     send: (text) => socket.send(text),
     raw: (frame) => {
       if ('text' in frame) socket.send(frame.text);
@@ -91,7 +93,7 @@ wss.on('connection', (socket, request) => {
   });
 });
 
-function openStream(query, response) {
+function openStream(query, response, cookie) {
   if (query.get('token') !== 'good') return response.writeHead(401, { 'content-type': 'text/plain' }).end('bad token');
   const id = Math.random().toString(36).slice(2);
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-connection-id': id });
@@ -101,6 +103,7 @@ function openStream(query, response) {
   const event = (text) => `event: message\n${text.split('\n').map((line) => `data: ${line}`).join('\n')}\n\n`;
   const peer = {
     id,
+    cookie,
     send: (text) => response.write(event(text)),
     // `{text}` as one event, `{sse}` written to the stream as it is (any field, any line end), `{sseBytes: base64}`
     // raw bytes (not UTF-8, say).
@@ -154,6 +157,9 @@ function handle(peer, text) {
   } else if (action === 'BROADCAST' && event === 'raw') {
     for (const frame of payload.frames ?? []) peer.raw(frame);
     reply(peer, channelName, 'raw-done', requestId, { sent: (payload.frames ?? []).length });
+  } else if (action === 'BROADCAST' && event === 'cookie') {
+    // The Cookie header the connection was opened with (the WebSocket's upgrade, or the event stream's GET).
+    reply(peer, channelName, 'cookie', requestId, { cookie: peer.cookie ?? null });
   } else if (action === 'BROADCAST' && event === 'end-connection') {
     peer.end();
   } else if (action === 'BROADCAST' && event === 'forget') {
