@@ -227,10 +227,12 @@ impl<P: Payload> ClientCore<P> {
         fixed + self.rng.up_to(nominal - fixed)
     }
 
-    pub(crate) fn connection_accepted(&mut self, now: Instant) {
+    /// The server's CONNECTION event, with the id it gave the connection.
+    pub(crate) fn connection_accepted(&mut self, now: Instant, connection_id: Option<String>) {
         if self.state == ConnectionState::Connected || !self.socket_open {
             return;
         }
+        self.connection_id = connection_id.map(String::into_boxed_str);
         self.timers.cancel(&mut self.connect_timer);
         self.failed_attempts = 0;
         if self.options.transport == TransportChoice::Auto && !self.fell_back {

@@ -3,7 +3,7 @@
 //! message, and the core reads its payload only through [`Payload`].
 
 use crate::channel::{ChannelId, ChannelState};
-use crate::client::{ChannelEvent, ClientCore, ConnectionState, Event, SocketId};
+use crate::client::{ChannelEvent, ClientCore, Event, SocketId};
 use crate::error::{CancelReason, ChannelError, Error};
 use crate::payload::Payload;
 use crate::time::Instant;
@@ -20,13 +20,11 @@ impl<P: Payload> ClientCore<P> {
         if message.action == ServerAction::Connect {
             let now = clock();
             self.last_received = now;
-            if let Body::Payload(payload) = &message.body {
-                let id = payload.string("connectionId").or_else(|| payload.string("id"));
-                if self.state != ConnectionState::Connected && self.socket_open {
-                    self.connection_id = id.map(String::into_boxed_str);
-                }
-            }
-            self.connection_accepted(now);
+            let id = match &message.body {
+                Body::Payload(payload) => payload.string("connectionId").or_else(|| payload.string("id")),
+                Body::Presence { .. } => None,
+            };
+            self.connection_accepted(now, id);
             return;
         }
         if self.options.ping_interval.is_some() {
