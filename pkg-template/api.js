@@ -86,9 +86,8 @@ function definePondSocket(wasm) {
     return query;
   };
   const NO_PARAMS = Object.freeze({ params: Object.freeze({}), query: Object.freeze({}) });
-  // `{ params, query }` of an incoming event for a pattern, or null when it does not match.
-  const matchRoute = (route, event) => {
-    const [keys, regexp] = compileRoute(route);
+  // `{ params, query }` of an incoming event for a compiled pattern, or null when it does not match.
+  const matchRoute = ([keys, regexp], event) => {
     const at = event.indexOf('?');
     const match = regexp.exec(at < 0 ? event : event.slice(0, at));
     if (!match) return null;
@@ -120,12 +119,13 @@ function definePondSocket(wasm) {
   const define = (Class, name, value) =>
     Object.defineProperty(Class.prototype, name, { value, writable: true, configurable: true });
 
-  // The subscription methods, each a call of the class's one `__on` export (one shim in the wasm, not eleven).
-  const subscriptions = (Class, names) => names.forEach((name, kind) => define(Class, name, Class === wasm.Channel
-    ? function (callback) { return this.__on(kind, undefined, callback); }
-    : function (callback) { return this.__on(kind, callback); }));
+  // The subscription methods, each a call of the class's one `__on` export (one shim in the wasm, not eleven), with
+  // the method's index in the list as its kind. Kind 1 of a channel, onMessageEvent, is defined below.
+  const subscriptions = (Class, names) => names.forEach((name, at) => name && define(Class, name, Class === wasm.Channel
+    ? function (callback) { return this.__on(at, undefined, callback); }
+    : function (callback) { return this.__on(at, callback); }));
   subscriptions(wasm.PondClient, ['onConnectionChange', 'onError', 'onReconnectScheduled']);
-  subscriptions(wasm.Channel, ['onMessage', 'onMessageEvent', 'onJoin', 'onLeave', 'onPresenceChange', 'onUsersChange',
+  subscriptions(wasm.Channel, ['onMessage', null, 'onJoin', 'onLeave', 'onPresenceChange', 'onUsersChange',
     'onChannelStateChange', 'onError']);
 
   // `callback(payload, { params, query })`. A plain name is routed in the wasm by name (its query string, if any,
@@ -135,10 +135,11 @@ function definePondSocket(wasm) {
       return this.__on(1, event, typeof callback !== 'function' ? callback
         : (payload, query) => callback(payload, query === undefined ? NO_PARAMS : { params: {}, query: queryOf(query) }));
     }
-    compileRoute(event);
+    // Compiled once, here: each message is only matched.
+    const route = compileRoute(event);
     mustBeFunction(callback);
     return this.__on(0, undefined, (name, payload) => {
-      const eventParams = matchRoute(event, name);
+      const eventParams = matchRoute(route, name);
       if (eventParams !== null) callback(payload, eventParams);
     });
   });
