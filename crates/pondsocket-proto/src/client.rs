@@ -23,6 +23,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::channel::{Channel, ChannelId, ChannelState, Ending};
+use crate::endpoints::Endpoints;
 use crate::error::{ChannelError, Error};
 use crate::map::Map;
 use crate::memory::shrink_queue;
@@ -141,7 +142,7 @@ pub(crate) const CLOSE_FAILED: u16 = 4001;
 /// The client: connection and channel state machines, outbound queues and pending requests. `P` is the host's
 /// payload type: what it parsed server messages into.
 pub struct ClientCore<P: Payload> {
-    pub(crate) url: String,
+    pub(crate) endpoints: Endpoints,
     pub(crate) options: Options,
     pub(crate) rng: Rng,
     pub(crate) timers: Timers,
@@ -155,10 +156,6 @@ pub struct ClientCore<P: Payload> {
     pub(crate) failed_attempts: u32,
     /// The transport of the current (or last) connection attempt.
     pub(crate) transport: Transport,
-    /// With `TransportChoice::Auto`: attempts in a row that failed to connect since the last success or SSE try.
-    pub(crate) websocket_failures: u32,
-    /// With `TransportChoice::Auto`: SSE connected, so the client stays on it until `disconnect()`.
-    pub(crate) fell_back: bool,
     /// The server's id for this connection, from its CONNECTION event.
     pub(crate) connection_id: Option<Box<str>>,
     pub(crate) connect_timer: TimerSlot,
@@ -178,14 +175,25 @@ pub struct ClientCore<P: Payload> {
 }
 
 impl<P: Payload> ClientCore<P> {
-    /// A disconnected client for `url` (a ws/wss or http/https URL the host resolved), seeded for ids and jitter.
+    /// A disconnected client for `url` (a ws/wss URL the host resolved), seeded for ids and jitter.
     ///
     /// # Errors
     /// [`Error::InvalidOption`] when an option is out of range.
     pub fn new(url: String, options: Options, seed: [u8; 32]) -> Result<Self, Error<P>> {
+        Self::with_endpoints(vec![url], options, seed)
+    }
+
+    /// A disconnected client for several servers of one cluster (ws/wss URLs the host resolved): it uses one at a
+    /// time and moves to the next, round robin, after every failed attempt or lost connection.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`] for an empty list; [`Error::InvalidOption`] when an option is out of range.
+    pub fn with_endpoints(urls: Vec<String>, options: Options, seed: [u8; 32]) -> Result<Self, Error<P>> {
         options.validate()?;
+        let endpoints =
+            Endpoints::new(urls).ok_or_else(|| Error::InvalidUrl("the list of endpoints is empty".into()))?;
         Ok(ClientCore {
-            url,
+            endpoints,
             options,
             rng: Rng::from_seed(seed),
             timers: Timers::default(),
@@ -197,8 +205,6 @@ impl<P: Payload> ClientCore<P> {
             sockets_opened: 0,
             failed_attempts: 0,
             transport: Transport::WebSocket,
-            websocket_failures: 0,
-            fell_back: false,
             connection_id: None,
             connect_timer: None,
             reconnect_timer: None,
@@ -232,8 +238,15 @@ impl<P: Payload> ClientCore<P> {
         self.state
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The URL of the endpoint in use, or of the one the next attempt goes to, in the form of the transport of the
+    /// current (or last) attempt: ws(s) for WebSocket, http(s) for SSE.
+    pub fn endpoint(&self) -> String {
+        self.endpoints.url(self.transport)
+    }
+
+    /// How many endpoints the client goes round.
+    pub fn endpoint_count(&self) -> usize {
+        self.endpoints.len()
     }
 
     /// The transport of the current connection, or of the attempt under way or last made.

@@ -3,11 +3,8 @@
 
 use crate::channel::ChannelId;
 use crate::channel::ChannelState;
-use crate::client::{
-    ClientCore, ConnectionState, Event, Output, SocketId, Transport, CLOSE_FAILED, CLOSE_NORMAL, CLOSE_TIMEOUT,
-};
+use crate::client::{ClientCore, ConnectionState, Event, Output, SocketId, CLOSE_FAILED, CLOSE_NORMAL, CLOSE_TIMEOUT};
 use crate::error::{CancelReason, Error};
-use crate::options::TransportChoice;
 use crate::payload::Payload;
 use crate::time::Instant;
 use crate::timers::TimerKind;
@@ -34,8 +31,7 @@ impl<P: Payload> ClientCore<P> {
         self.timers.cancel(&mut self.liveness_timer);
         self.close_socket(CLOSE_NORMAL, "client disconnected");
         // The next connect() starts over with WebSocket.
-        self.websocket_failures = 0;
-        self.fell_back = false;
+        self.endpoints.reset();
         self.connection_id = None;
         let live = self.live_channel_ids();
         for id in live {
@@ -139,16 +135,8 @@ impl<P: Payload> ClientCore<P> {
         self.socket = Some(socket);
         self.socket_open = false;
         self.connection_id = None;
-        self.transport = match self.options.transport {
-            TransportChoice::WebSocket => Transport::WebSocket,
-            TransportChoice::Sse => Transport::Sse,
-            TransportChoice::Auto if self.fell_back || self.websocket_failures >= 2 => Transport::Sse,
-            TransportChoice::Auto => Transport::WebSocket,
-        };
-        let url = match self.transport {
-            Transport::WebSocket => self.url.clone(),
-            Transport::Sse => sse_url(&self.url),
-        };
+        self.transport = self.endpoints.transport(self.options.transport);
+        let url = self.endpoints.url(self.transport);
         self.outputs.push_back(Output::Open { socket, url, transport: self.transport });
         let deadline = now + self.options.connection_timeout;
         self.timers.rearm(&mut self.connect_timer, TimerKind::Connect, deadline);
@@ -162,20 +150,16 @@ impl<P: Payload> ClientCore<P> {
         self.socket_open = false;
     }
 
-    /// The socket is gone while we wanted it: stall the channels, fail what was in flight, and plan a reconnect.
+    /// The socket is gone while we wanted it: stall the channels, fail what was in flight, and plan a reconnect to
+    /// the next endpoint.
     pub(crate) fn connection_lost(&mut self, now: Instant, error: Option<Error<P>>) {
         self.socket_open = false;
         self.connection_id = None;
-        if self.options.transport == TransportChoice::Auto
-            && !self.fell_back
-            && self.state != ConnectionState::Connected
-        {
-            // A failed attempt: WebSocket failures count towards trying SSE; a failed SSE try starts the count over.
-            self.websocket_failures = match self.transport {
-                Transport::WebSocket => self.websocket_failures + 1,
-                Transport::Sse => 0,
-            };
+        let was_connected = self.state == ConnectionState::Connected;
+        if !was_connected {
+            self.endpoints.attempt_failed(self.options.transport, self.transport);
         }
+        self.endpoints.advance();
         self.timers.cancel(&mut self.connect_timer);
         self.timers.cancel(&mut self.liveness_timer);
         if let Some(error) = error {
@@ -196,10 +180,13 @@ impl<P: Payload> ClientCore<P> {
         let in_flight = self.requests_where(|r| r.sent);
         self.cancel_requests(in_flight, &CancelReason::ConnectionLost);
         self.set_state(ConnectionState::Disconnected);
-        self.schedule_reconnect(now);
+        self.schedule_reconnect(now, was_connected);
     }
 
-    pub(crate) fn schedule_reconnect(&mut self, now: Instant) {
+    /// Plans the next attempt. The first one after a connection that had been accepted waits a random 0 to
+    /// `baseReconnectDelay` ms, so that the clients of a server that died do not all reach the next one in the same
+    /// millisecond; later ones back off.
+    pub(crate) fn schedule_reconnect(&mut self, now: Instant, was_connected: bool) {
         if !self.want_connected {
             return;
         }
@@ -210,7 +197,11 @@ impl<P: Payload> ClientCore<P> {
                 return;
             }
         }
-        let delay_ms = self.backoff_delay(self.failed_attempts);
+        let delay_ms = if was_connected {
+            self.rng.up_to(self.options.base_reconnect_delay)
+        } else {
+            self.backoff_delay(self.failed_attempts)
+        };
         self.failed_attempts += 1;
         let at = now + delay_ms;
         self.timers.rearm(&mut self.reconnect_timer, TimerKind::Reconnect, at);
@@ -235,12 +226,8 @@ impl<P: Payload> ClientCore<P> {
         self.connection_id = connection_id.map(String::into_boxed_str);
         self.timers.cancel(&mut self.connect_timer);
         self.failed_attempts = 0;
-        if self.options.transport == TransportChoice::Auto && !self.fell_back {
-            if self.transport == Transport::Sse {
-                self.fell_back = true;
-                self.emit(Event::Error(Error::TransportFallback { failures: self.websocket_failures }));
-            }
-            self.websocket_failures = 0;
+        if let Some(failures) = self.endpoints.connected(self.options.transport, self.transport) {
+            self.emit(Event::Error(Error::TransportFallback { failures }));
         }
         self.set_state(ConnectionState::Connected);
         let waiting: Vec<ChannelId> = self
@@ -253,16 +240,5 @@ impl<P: Payload> ClientCore<P> {
         for id in waiting {
             self.send_join(id, now);
         }
-    }
-}
-
-/// The endpoint for SSE: the same URL over http(s).
-fn sse_url(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("ws://") {
-        ["http://", rest].concat()
-    } else if let Some(rest) = url.strip_prefix("wss://") {
-        ["https://", rest].concat()
-    } else {
-        url.to_owned()
     }
 }

@@ -10,6 +10,7 @@ mod channel;
 mod channels;
 mod client;
 mod connection;
+mod endpoints;
 mod error;
 #[cfg(feature = "serde")]
 pub mod json;

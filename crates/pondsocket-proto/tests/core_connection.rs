@@ -144,7 +144,16 @@ fn backoff_resets_after_a_successful_connection() {
     });
     let (attempt, delay) = delay.unwrap();
     assert_eq!(attempt, 1);
-    assert!((50..=100).contains(&delay), "{delay}");
+    // The first attempt after an accepted connection is spread over [0, base] (see core_endpoints.rs).
+    assert!((0..=100).contains(&delay), "{delay}");
+    h.advance(delay);
+    h.drop_socket(1006);
+    let delay = h.events.iter().rev().find_map(|e| match e {
+        Event::ReconnectScheduled { attempt, delay_ms, .. } => Some((*attempt, *delay_ms)),
+        _ => None,
+    });
+    assert_eq!(delay.map(|d| d.0), Some(2));
+    assert!((100..=200).contains(&delay.unwrap().1), "then backoff from base * 2: {delay:?}");
 }
 
 #[test]

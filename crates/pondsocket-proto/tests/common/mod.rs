@@ -28,7 +28,13 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(options: Options) -> Self {
-        let core = ClientCore::new("ws://server.test/socket?token=good".into(), options, [42; 32]).unwrap();
+        Self::with_endpoints(&["ws://server.test/socket?token=good"], options, [42; 32])
+    }
+
+    /// A client that goes round these servers, seeded with `seed`.
+    pub fn with_endpoints(urls: &[&str], options: Options, seed: [u8; 32]) -> Self {
+        let urls = urls.iter().map(|&u| u.to_owned()).collect();
+        let core = ClientCore::with_endpoints(urls, options, seed).unwrap();
         Harness {
             core,
             now: 0,
