@@ -179,11 +179,15 @@ type RequestArguments<Payload, Event extends string> = keyof Params<Event> exten
 export interface ClientOptions {
   /** Milliseconds for the socket to open and the server to accept the connection. Default 10000. */
   connectionTimeout?: number;
-  /** First reconnect delay; attempt n waits about base * 2^n (equal jitter). Default 1000. */
+  /**
+   * First reconnect delay; attempt n waits about base * 2^n (equal jitter), except the first attempt after a lost
+   * connection, which waits a random 0 to base ms (clients of a server that died do not all arrive at once).
+   * Default 1000.
+   */
   baseReconnectDelay?: number;
   /** Longest reconnect delay. Default 30000. */
   maxReconnectDelay?: number;
-  /** Reconnects in a row before giving up; -1 never gives up. Default -1. */
+  /** Reconnects in a row before giving up, counted across the endpoints; -1 never gives up. Default -1. */
   maxReconnectAttempts?: number;
   /** When set, a server silent for twice this long is dropped and reconnected. Default: off. */
   pingInterval?: number;
@@ -209,9 +213,23 @@ export interface SSEClientOptions extends Omit<ClientOptions, 'transport'> {
   withCredentials?: boolean;
 }
 
+/**
+ * The connection params (added to the endpoint's query string), or, added, a function that returns them or a promise
+ * of them: called before every connection attempt, so that a refreshed token is used at the next reconnect. If it
+ * throws or rejects, the attempt fails (a ConnectionError through onError) and the client backs off; one that never
+ * settles is bounded by `connectionTimeout`.
+ */
+export type ClientParams =
+  | Record<string, unknown>
+  | (() => Record<string, unknown> | PromiseLike<Record<string, unknown>>);
+
 export declare class PondClient {
-  /** Throws a TypeError for an endpoint that is not a ws/wss/http/https URL, or an option value it cannot take. */
-  constructor(endpoint: string, params?: Record<string, unknown>, options?: ClientOptions);
+  /**
+   * Throws a TypeError for an endpoint that is not a ws/wss/http/https URL, or an option value it cannot take.
+   * Added: `endpoint` may be a list of the servers of one cluster; the client uses one at a time and moves to the
+   * next, round robin, after every failed attempt or lost connection.
+   */
+  constructor(endpoint: string | readonly string[], params?: ClientParams, options?: ClientOptions);
   /** Starts connecting; never throws, nothing to await. Failures arrive through onError and onConnectionChange. */
   connect(): void;
   /** Closes the connection and every channel (CLOSED); pending requests reject; no reconnect follows. */
@@ -221,6 +239,8 @@ export declare class PondClient {
   getTransport(): 'websocket' | 'sse';
   /** The server's id for the current connection, once it is accepted. */
   getConnectionId(): string | undefined;
+  /** Added: the endpoint in use, or the one the next attempt goes to, without its query string. */
+  getEndpoint(): string;
   /**
    * The live channel named by the definition's path with `params`, or a new IDLE one that will join with
    * `joinParams`. Throws PondRouteError for a missing route param.
@@ -250,7 +270,7 @@ export declare class PondClient {
 
 /** A PondClient over Server-Sent Events, as upstream's SSEClient (an `http(s)` or `ws(s)` endpoint alike). */
 export declare class SSEClient extends PondClient {
-  constructor(endpoint: string, params?: Record<string, unknown>, options?: SSEClientOptions);
+  constructor(endpoint: string | readonly string[], params?: ClientParams, options?: SSEClientOptions);
 }
 
 /**

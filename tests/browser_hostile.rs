@@ -415,7 +415,12 @@ async fn over_sse_with_credentials_the_stream_carries_the_pages_cookies_and_with
         .call0(&JsValue::NULL)?;
     for (with_credentials, expected) in [(true, json!("pondsocket_test=1")), (false, Value::Null)] {
         let params = js_sys::Array::of2(&"token".into(), &"good".into());
-        let client = Client::with_query(hostile_url()?, &params, over_sse(), None, with_credentials)?;
+        let client = Client::with_host(
+            &[hostile_url()?].iter().map(|u| JsValue::from_str(u)).collect(),
+            &params,
+            over_sse(),
+            pondsocket_web::HostOptions { with_credentials, ..Default::default() },
+        )?;
         client.connect();
         let result = async {
             let channel = client.create_channel(&unique("/chat/cookie"), &JsonObject::empty())?;

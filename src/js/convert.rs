@@ -12,7 +12,13 @@ use wasm_bindgen::JsCast;
 extern "C" {
     /// The connection params as a flat array of query-string pairs.
     #[wasm_bindgen(js_name = queryParams, catch)]
-    pub(super) fn query_params(params: &JsValue) -> Result<Array, JsValue>;
+    fn query_params(params: &JsValue) -> Result<Array, JsValue>;
+    /// A params function as the web client calls it: giving a flat array, or a promise of one.
+    #[wasm_bindgen(js_name = paramsSource)]
+    fn params_source(params: &Function) -> Function;
+    /// The endpoint argument as a list of strings.
+    #[wasm_bindgen(js_name = endpointList, catch)]
+    fn endpoint_list(endpoint: &JsValue) -> Result<Array, JsValue>;
     #[wasm_bindgen(js_name = parseOptions, catch)]
     fn parse_options_js(options: &JsValue) -> Result<Array, JsValue>;
 }
@@ -21,6 +27,16 @@ extern "C" {
 pub(super) struct Connect {
     pub(super) websocket: Option<Function>,
     pub(super) with_credentials: bool,
+}
+
+/// The constructor's `endpoint` (one URL or a list) and `params` (an object, or a function called before every
+/// attempt), checked: the endpoints, the params they start with, and the function.
+pub(super) fn parse_target(endpoint: &JsValue, params: &JsValue) -> Result<(Array, Array, Option<Function>), JsValue> {
+    let endpoints = endpoint_list(endpoint)?;
+    match params.dyn_ref::<Function>() {
+        Some(function) => Ok((endpoints, Array::new(), Some(params_source(function)))),
+        None => Ok((endpoints, query_params(params)?, None)),
+    }
 }
 
 /// The constructor's `options`, checked: values out of range are a `TypeError`; unknown names are ignored.

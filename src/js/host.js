@@ -21,6 +21,21 @@ const plain = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const message = (e) => (e !== null && typeof e === 'object' && typeof e.message === 'string' ? e.message : String(e));
 // The connection params as a flat array of query-string pairs: strings as they are, objects and arrays as JSON,
 // other values as text; null and undefined left out.
+// Called before every connection attempt when `params` is a function: what it returns, or the promise's value.
+export function paramsSource(params) {
+  return async () => queryParams(await params());
+}
+// The endpoint argument: one URL or a non-empty list of them.
+export function endpointList(endpoint) {
+  const list = Array.isArray(endpoint) ? endpoint : [endpoint];
+  if (list.length === 0) throw new TypeError('`endpoint` must be a URL or a non-empty array of URLs, got an empty array');
+  list.forEach((url, i) => {
+    if (typeof url !== 'string') {
+      throw new TypeError('`endpoint' + (Array.isArray(endpoint) ? '[' + i + ']' : '') + '` must be a string, got ' + kind(url));
+    }
+  });
+  return list;
+}
 export function queryParams(params) {
   if (params === undefined || params === null) return [];
   if (!plain(params)) throw new TypeError('`params` must be an object, got ' + kind(params));

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use codec::{JsCodec, JsPayload};
-use convert::{function_arg, object_arg, optional_timeout, parse_options, query_params, string_arg};
+use convert::{function_arg, object_arg, optional_timeout, parse_options, parse_target, string_arg};
 use errors::{channel_error_to_js, js_error};
 
 type Client = pondsocket_web::Client<JsCodec>;
@@ -33,12 +33,21 @@ impl JsPondClient {
     /// Throws a `TypeError` for an endpoint that is not a ws/wss/http/https URL, or an option it cannot take.
     #[wasm_bindgen(constructor)]
     pub fn new(endpoint: JsValue, params: JsValue, options: JsValue) -> Result<JsPondClient, JsValue> {
-        let endpoint = string_arg(&endpoint, "endpoint")?;
-        let params = query_params(&params)?;
+        let (endpoints, params, source) = parse_target(&endpoint, &params)?;
         let (options, connect) = parse_options(&options)?;
-        let client = Client::with_query(&endpoint, &params, options, connect.websocket, connect.with_credentials)
-            .map_err(|e| js_error(&e))?;
+        let host = pondsocket_web::HostOptions {
+            websocket: connect.websocket,
+            with_credentials: connect.with_credentials,
+            params: source,
+        };
+        let client = Client::with_host(&endpoints, &params, options, host).map_err(|e| js_error(&e))?;
         Ok(JsPondClient { client })
+    }
+
+    /// The endpoint in use, or the one the next attempt goes to, without its query string.
+    #[wasm_bindgen(js_name = getEndpoint)]
+    pub fn get_endpoint(&self) -> String {
+        self.client.endpoint()
     }
 
     /// Starts connecting. Never throws and returns nothing to await: failures arrive through `onError` and

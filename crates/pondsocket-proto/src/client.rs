@@ -192,6 +192,8 @@ impl<P: Payload> ClientCore<P> {
         options.validate()?;
         let endpoints =
             Endpoints::new(urls).ok_or_else(|| Error::InvalidUrl("the list of endpoints is empty".into()))?;
+        // Before the first attempt: the transport it will use.
+        let transport = endpoints.transport(options.transport);
         Ok(ClientCore {
             endpoints,
             options,
@@ -204,7 +206,7 @@ impl<P: Payload> ClientCore<P> {
             socket_open: false,
             sockets_opened: 0,
             failed_attempts: 0,
-            transport: Transport::WebSocket,
+            transport,
             connection_id: None,
             connect_timer: None,
             reconnect_timer: None,

@@ -95,10 +95,14 @@ export function redactQuery(message, url) {
   const query = url.split('?')[1];
   return query ? message.split(query).join('\u2026') : message;
 }
+// The endpoints (an array of strings) as URLs to open (resolveEndpoint).
+export function resolveEndpoints(endpoints, params, base) {
+  return endpoints.map((endpoint) => resolveEndpoint(endpoint, params, base));
+}
 // The endpoint as the URL to open: http(s) becomes ws(s), a relative one is resolved against `base`, the fragment
-// goes, and each param (`params` is a flat array: key, value, key, value...) replaces one of the same name in the
-// query. Throws a message that never repeats the query string, which may hold a token.
-export function resolveEndpoint(endpoint, params, base) {
+// goes, and the params are added (withParams). Throws a message that never repeats the query string, which may hold a
+// token.
+function resolveEndpoint(endpoint, params, base) {
   const text = endpoint.trim();
   const shown = JSON.stringify(text.split('?')[0]);
   if (text === '') throw 'the endpoint is empty';
@@ -114,8 +118,27 @@ export function resolveEndpoint(endpoint, params, base) {
     throw 'unsupported scheme "' + url.protocol.slice(0, -1) + '": use ws://, wss://, http:// or https://';
   }
   if (url.hostname === '') throw shown + ' has no host';
+  return withParams(scheme + '//' + url.host + url.pathname + url.search, params);
+}
+// `url` with each param (`params` is a flat array: key, value, key, value...) replacing one of the same name in its
+// query, or added to it.
+export function withParams(url, params) {
+  const at = url.indexOf('?');
+  const base = at < 0 ? url : url.slice(0, at);
+  const search = at < 0 ? '' : url.slice(at + 1);
   const encoded = params.filter((_, i) => i % 2 === 0).map(encodeURIComponent);
-  const kept = url.search.slice(1).split('&').filter((pair) => pair !== '' && !encoded.includes(pair.split('=')[0]));
+  const kept = search.split('&').filter((pair) => pair !== '' && !encoded.includes(pair.split('=')[0]));
   const query = kept.concat(encoded.map((key, i) => key + '=' + encodeURIComponent(params[2 * i + 1]))).join('&');
-  return scheme + '//' + url.host + url.pathname + (query === '' ? '' : '?' + query);
+  return base + (query === '' ? '' : '?' + query);
+}
+// Calls `source` (the params function; it returns the params as a flat array, or a promise of them) in a microtask
+// of its own, never inside the caller, and gives its outcome to `done(pairs)` or `fail(message)`, unless the function
+// returned is called first (the attempt was given up): then neither is called.
+export function awaitParams(source, done, fail) {
+  let live = true;
+  Promise.resolve().then(() => source()).then(
+    (pairs) => live && done(pairs),
+    (error) => live && fail(describe(error)),
+  );
+  return () => { live = false; };
 }

@@ -24,6 +24,7 @@
 mod channel;
 mod codec;
 mod listeners;
+mod params;
 mod platform;
 mod runtime;
 mod socket;
@@ -58,6 +59,19 @@ pub mod host {
     pub use crate::platform::{describe, report_to_console, string_from_js};
 }
 
+/// How a JS host reaches the server, beyond the endpoints and options.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct HostOptions {
+    /// The `WebSocket` class to use instead of the global one (for example Node's `ws` package).
+    pub websocket: Option<Function>,
+    /// SSE: the event stream and POSTs carry cookies cross-origin (`credentials: 'include'`).
+    pub with_credentials: bool,
+    /// Called before every connection attempt; returns the params (a flat array: key, value, ...) or a promise of
+    /// them, which replace those of the endpoint's query.
+    pub params: Option<Function>,
+}
+
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.
 #[cfg(feature = "serde")]
 pub struct Client<C: Codec = JsonCodec> {
@@ -90,24 +104,40 @@ impl<C: Codec> Client<C> {
         options: Options,
         websocket_constructor: Option<Function>,
     ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
-        Self::with_query(endpoint, &platform::flat_pairs(params), options, websocket_constructor, false)
+        let host = HostOptions { websocket: websocket_constructor, ..HostOptions::default() };
+        Self::with_host(&platform::strings(&[endpoint]), &platform::flat_pairs(params), options, host)
     }
 
-    /// As [`Client::with_websocket`], with the params as a JS array: key, value, key, value...
+    /// A disconnected client for the servers of one cluster: it uses one endpoint at a time and moves to the next,
+    /// round robin, after every failed attempt or lost connection. Otherwise as [`Client::with_websocket`].
     ///
     /// # Errors
-    /// As [`Client::new`].
-    #[doc(hidden)]
-    pub fn with_query(
-        endpoint: &str,
-        params: &js_sys::Array,
+    /// As [`Client::with_websocket`], for any of the endpoints; `InvalidUrl` for an empty list.
+    pub fn with_endpoints<E: AsRef<str>, K: AsRef<str>, V: AsRef<str>>(
+        endpoints: &[E],
+        params: &[(K, V)],
         options: Options,
         websocket_constructor: Option<Function>,
-        with_credentials: bool,
     ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
-        let url = platform::resolve_endpoint(endpoint, params).map_err(pondsocket_proto::Error::InvalidUrl)?;
-        let core = pondsocket_proto::ClientCore::new(url, options, platform::random_seed())?;
-        Ok(Client { shared: Shared::new(core, websocket_constructor, with_credentials) })
+        let host = HostOptions { websocket: websocket_constructor, ..HostOptions::default() };
+        Self::with_host(&platform::strings(endpoints), &platform::flat_pairs(params), options, host)
+    }
+
+    /// As [`Client::with_endpoints`], with the endpoints (strings) and the params (key, value, key, value...) as JS
+    /// arrays, and what a JS host passes.
+    ///
+    /// # Errors
+    /// As [`Client::with_endpoints`].
+    #[doc(hidden)]
+    pub fn with_host(
+        endpoints: &js_sys::Array,
+        params: &js_sys::Array,
+        options: Options,
+        host: HostOptions,
+    ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
+        let urls = platform::resolve_endpoints(endpoints, params).map_err(pondsocket_proto::Error::InvalidUrl)?;
+        let core = pondsocket_proto::ClientCore::with_endpoints(urls, options, platform::random_seed())?;
+        Ok(Client { shared: Shared::new(core, host) })
     }
 
     /// Starts connecting; reconnects by itself until [`Client::disconnect`].
@@ -162,9 +192,19 @@ impl<C: Codec> Client<C> {
         Subscription::new(&self.shared, move |inner| drop(inner.reconnect_listeners.remove(id)))
     }
 
-    /// The resolved WebSocket URL.
+    /// The endpoint in use (or the one the next attempt goes to), without its query string (which may hold a token):
+    /// ws(s) over WebSocket, http(s) over SSE.
+    pub fn endpoint(&self) -> String {
+        let mut url = self.shared.inner.borrow().core.endpoint();
+        // By byte: a char search would bring its own code into the wasm for this one call.
+        url.truncate(url.bytes().position(|b| b == b'?').unwrap_or(url.len()));
+        url
+    }
+
+    /// The endpoint in use with its query string, for tests of how endpoints resolve.
+    #[doc(hidden)]
     pub fn url(&self) -> String {
-        self.shared.inner.borrow().core.url().to_owned()
+        self.shared.inner.borrow().core.endpoint()
     }
 
     /// The transport of the current connection, or of the attempt under way or last made.

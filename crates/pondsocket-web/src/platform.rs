@@ -18,8 +18,15 @@ extern "C" {
     /// `message` without the query string of `url` (which may hold a token).
     #[wasm_bindgen(js_name = redactQuery)]
     pub(crate) fn redact_query(message: &str, url: &str) -> String;
-    #[wasm_bindgen(js_name = resolveEndpoint, catch)]
-    fn resolve_endpoint_js(endpoint: &str, params: &Array, base: Option<String>) -> Result<String, JsValue>;
+    #[wasm_bindgen(js_name = resolveEndpoints, catch)]
+    fn resolve_endpoints_js(endpoints: &Array, params: &Array, base: Option<String>) -> Result<Array, JsValue>;
+    /// `url` with `params` (a flat array: key, value, ...) replacing or added to its query.
+    #[wasm_bindgen(js_name = withParams, catch)]
+    fn with_params_js(url: &str, params: &JsValue) -> Result<String, JsValue>;
+    /// Calls the params function; its outcome goes to `done` or `fail` unless the returned cancel function is
+    /// called first.
+    #[wasm_bindgen(js_name = awaitParams)]
+    pub(crate) fn await_params(source: &Function, done: &Function, fail: &Function) -> Function;
     /// A Server-Sent Events connection, read and written by the host (`openEventStream` in host.js).
     pub(crate) type EventStream;
     #[wasm_bindgen(js_name = openEventStream, catch)]
@@ -66,13 +73,30 @@ pub(crate) fn random_seed() -> [u8; 32] {
     seed
 }
 
-/// The WebSocket URL for `endpoint` with `params` (a flat array: key, value, ...) added to its query, as the
-/// host's `URL` parses it; a relative endpoint is resolved against the page's location.
+/// The WebSocket URL for each endpoint (an array of strings) with `params` (a flat array: key, value, ...) added to
+/// its query, as the host's `URL` parses it; a relative endpoint is resolved against the page's location.
 ///
 /// # Errors
-/// Why the endpoint cannot be used, without its query string.
-pub(crate) fn resolve_endpoint(endpoint: &str, params: &Array) -> Result<String, String> {
-    resolve_endpoint_js(endpoint, params, page_href()).map_err(|thrown| describe(&thrown))
+/// Why an endpoint cannot be used, without its query string.
+pub(crate) fn resolve_endpoints(endpoints: &Array, params: &Array) -> Result<Vec<String>, String> {
+    let urls = resolve_endpoints_js(endpoints, params, page_href()).map_err(|thrown| describe(&thrown))?;
+    Ok(urls.iter().map(|url| url.as_string().unwrap_or_default()).collect())
+}
+
+/// Strings as a JS array.
+pub(crate) fn strings<S: AsRef<str>>(items: &[S]) -> Array {
+    items.iter().map(|item| JsValue::from_str(item.as_ref())).collect()
+}
+
+/// `url` with the params a params function gave (a flat array: key, value, ...).
+///
+/// # Errors
+/// What the host threw: the value is not an array of strings.
+pub(crate) fn with_params(url: &str, params: &JsValue) -> Result<String, String> {
+    if !Array::is_array(params) {
+        return Err("the params function must give a flat array of keys and values".into());
+    }
+    with_params_js(url, params).map_err(|thrown| describe(&thrown))
 }
 
 /// Pairs as the flat array [`resolve_endpoint`] takes.

@@ -9,11 +9,11 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::codec::Codec;
 use crate::listeners::Listeners;
+use crate::params::ParamsWait;
 use crate::platform::{self, now};
 use crate::timer::WakeTimer;
 use crate::transport::Connection;
@@ -59,9 +59,7 @@ impl<P: Payload> Default for ChannelListeners<P> {
 pub(crate) struct Inner<C: Codec> {
     pub(crate) core: ClientCore<C::Payload>,
     socket: Option<Connection>,
-    websocket_constructor: Option<Function>,
-    /// SSE: the event stream and POSTs carry cookies cross-origin (`credentials: 'include'`).
-    with_credentials: bool,
+    host: crate::HostOptions,
     pub(crate) state_listeners: Listeners<StateListener>,
     pub(crate) error_listeners: Listeners<ErrorListener<C::Payload>>,
     pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
@@ -79,17 +77,12 @@ pub(crate) struct Shared<C: Codec> {
 }
 
 impl<C: Codec> Shared<C> {
-    pub(crate) fn new(
-        core: ClientCore<C::Payload>,
-        websocket_constructor: Option<Function>,
-        with_credentials: bool,
-    ) -> Rc<Self> {
+    pub(crate) fn new(core: ClientCore<C::Payload>, host: crate::HostOptions) -> Rc<Self> {
         Rc::new_cyclic(|weak| Shared {
             inner: RefCell::new(Inner {
                 core,
                 socket: None,
-                websocket_constructor,
-                with_credentials,
+                host,
                 state_listeners: Listeners::default(),
                 error_listeners: Listeners::default(),
                 reconnect_listeners: Listeners::default(),
@@ -167,7 +160,7 @@ pub(crate) fn drain<C: Codec>(shared: &Rc<Shared<C>>) {
                 // Sent with no borrow held: a scripted socket may answer from inside send().
                 let socket = {
                     let inner = shared.inner.borrow();
-                    inner.socket.as_ref().map(|s| s.sender(inner.core.connection_id()))
+                    inner.socket.as_ref().and_then(|s| s.sender(inner.core.connection_id()))
                 };
                 if let Some(Err(message)) = socket.map(|s| s.send(&frame)) {
                     shared.report(&Error::Socket(["send failed: ", &message].concat()));
@@ -189,10 +182,44 @@ fn take_socket<C: Codec>(shared: &Shared<C>, socket: SocketId) -> Option<Connect
     }
 }
 
+/// Opens the connection the core asked for, once the params function (if any) has given this attempt's params.
 fn open_socket<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str, transport: Transport) {
+    let source = shared.inner.borrow().host.params.clone();
+    match source {
+        Some(source) => {
+            let wait = ParamsWait::start(shared, socket, url, transport, &source);
+            let previous = shared.inner.borrow_mut().socket.replace(Connection::Params(wait));
+            drop(previous);
+        }
+        None => open_now(shared, socket, url, transport),
+    }
+}
+
+/// The params function of attempt `socket` gave `params`: the attempt goes on, if it is still the current one.
+pub(crate) fn params_ready<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, params: JsValue) {
+    let taken = shared.inner.borrow_mut().socket.take_if(|c| matches!(c, Connection::Params(w) if w.id == socket));
+    let Some(Connection::Params(wait)) = taken else { return };
+    match platform::with_params(&wait.url, &params) {
+        Ok(url) => {
+            // The wait goes first: it owns the closure running now, which stays valid until it returns.
+            let transport = wait.transport;
+            drop(wait);
+            open_now(shared, socket, &url, transport);
+            drain(shared);
+        }
+        Err(message) => {
+            drop(wait);
+            shared.with_core(|core, now| {
+                core.handle_socket_error(socket, now, &["the params function failed: ", &message].concat())
+            });
+        }
+    }
+}
+
+fn open_now<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str, transport: Transport) {
     let (constructor, with_credentials) = {
         let inner = shared.inner.borrow();
-        (inner.websocket_constructor.clone(), inner.with_credentials)
+        (inner.host.websocket.clone(), inner.host.with_credentials)
     };
     match Connection::open(shared, socket, url, transport, constructor.as_ref(), with_credentials) {
         Ok(driver) => {

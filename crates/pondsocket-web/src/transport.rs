@@ -1,17 +1,20 @@
 //! The connection the core asked for, over either transport: a WebSocket ([`SocketDriver`]) or Server-Sent Events
-//! ([`SseDriver`]). The runtime holds one and sends through it; neither knows of the other.
+//! ([`SseDriver`]), or, before either, the wait for the params function ([`ParamsWait`]). The runtime holds one and
+//! sends through it; none knows of the others.
 
 use std::rc::Rc;
 
 use js_sys::Function;
 
 use crate::codec::Codec;
+use crate::params::ParamsWait;
 use crate::runtime::Shared;
 use crate::socket::{self, SocketDriver};
 use crate::sse::{self, SseDriver};
 use pondsocket_proto::{SocketId, Transport};
 
 pub(crate) enum Connection {
+    Params(ParamsWait),
     WebSocket(SocketDriver),
     Sse(SseDriver),
 }
@@ -37,6 +40,7 @@ impl Connection {
 
     pub(crate) fn id(&self) -> SocketId {
         match self {
+            Connection::Params(wait) => wait.id,
             Connection::WebSocket(socket) => socket.id,
             Connection::Sse(stream) => stream.id,
         }
@@ -44,16 +48,19 @@ impl Connection {
 
     /// What sends on this connection once the runtime's borrow is released; `connection_id` is the core's, which
     /// SSE's POSTs carry when the server's header could not be read.
-    pub(crate) fn sender(&self, connection_id: Option<&str>) -> Sender {
+    /// `None` while the params function is awaited (the core sends nothing before a socket opened).
+    pub(crate) fn sender(&self, connection_id: Option<&str>) -> Option<Sender> {
         match self {
-            Connection::WebSocket(socket) => Sender::WebSocket(socket.sender()),
-            Connection::Sse(stream) => Sender::Sse(stream.sender(connection_id)),
+            Connection::Params(_) => None,
+            Connection::WebSocket(socket) => Some(Sender::WebSocket(socket.sender())),
+            Connection::Sse(stream) => Some(Sender::Sse(stream.sender(connection_id))),
         }
     }
 
     /// Closes it; nothing more of it is reported.
     pub(crate) fn close(self, code: u16, reason: &str) {
         match self {
+            Connection::Params(wait) => drop(wait),
             Connection::WebSocket(socket) => socket.close(code, reason),
             Connection::Sse(stream) => stream.close(),
         }
