@@ -45,6 +45,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# Redis, for scripts/cluster.sh (several Python server nodes sharing its pub/sub), which the Node tests use. The
+# scripts run their own redis-server on a free port; the package's system service is neither needed nor started here
+# (in a container Docker's policy-rc.d keeps apt from starting it; on a plain Debian host apt starts it on 6379).
+apt_install redis-server
+
 if [ $want_wasm -eq 1 ]; then
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Node suite: packs pkg/ with npm, installs the tarball into an empty folder as a user would, and runs
 # tests/node there once against each real server (PONDSOCKET_SERVERS, default "rust python"), or against the one
-# given in PONDSOCKET_TEST_URL; the hostile-server suite runs once; then over SSE against the Python server.
+# given in PONDSOCKET_TEST_URL; the hostile-server suite runs once; then over SSE against the Python server; then
+# the cluster suite against Python nodes sharing a real Redis (scripts/cluster.sh, which the suite starts).
 # Expects pkg/ built (scripts/build-pkg.sh); scripts/test.sh does that first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,14 +49,16 @@ if [ -n "${PONDSOCKET_TEST_URL:-}" ]; then
   run_suites "${suites[@]}"
   exit
 fi
-mapfile -t suites < <(cd "$app" && ls ./*.test.mjs ./*.test.cjs)
+# The cluster suite starts its own cluster (tests/support/cluster.mjs runs scripts/cluster.sh from this checkout).
+export PONDSOCKET_CLUSTER_MODULE="$PWD/tests/support/cluster.mjs"
+mapfile -t suites < <(cd "$app" && ls ./*.test.mjs ./*.test.cjs | grep -v '^\./cluster\.test\.mjs$')
 for server in ${PONDSOCKET_SERVERS:-rust python}; do
   start_named_server "$server"
   run_suites "${suites[@]}"
   stop_test_servers
   # The hostile, churn and process suites do not depend on the real server, and the fault suite is for the Rust
   # one: once is enough.
-  suites=(./api.test.mjs ./require.test.cjs ./upstream.test.mjs)
+  suites=(./api.test.mjs ./require.test.cjs ./upstream.test.mjs ./endpoints.test.mjs)
 done
 
 # Over Server-Sent Events, against the server that speaks it (the Python one; pondsocket-axum serves no SSE): the
@@ -67,8 +70,16 @@ case " ${PONDSOCKET_SERVERS:-rust python} " in
     (
       export PONDSOCKET_TRANSPORT=sse PONDSOCKET_CHURN_URL=$PONDSOCKET_TEST_URL
       export PONDSOCKET_CHURN_CYCLES=300 PONDSOCKET_CHURN_REQUESTS=3000
-      run_suites ./api.test.mjs ./upstream.test.mjs ./faults.test.mjs ./churn.test.mjs ./auto.test.mjs
+      run_suites ./api.test.mjs ./upstream.test.mjs ./faults.test.mjs ./churn.test.mjs ./auto.test.mjs \
+        ./endpoints.test.mjs
     )
     stop_test_servers
+    ;;
+esac
+
+# Failover on a real cluster: Redis and three Python nodes, killed and restarted under the clients.
+case " ${PONDSOCKET_SERVERS:-rust python} " in
+  *" python "*)
+    PONDSOCKET_TEST_URL=cluster PONDSOCKET_SERVER_NAME=cluster run_suites ./cluster.test.mjs
     ;;
 esac

@@ -10,6 +10,7 @@ purpose (that is what this server is for). Those differences are listed in
 tests/server-python/PROTOCOL-OBSERVED.md.
 
     python app.py [--port N] [--host 127.0.0.1] [--static DIR] [--verbose]
+                  [--redis URL] [--node NAME] [--token-file PATH]
 
 * ``--port`` defaults to 0 (OS-chosen). ``--host`` must be a loopback address.
 * Once bound (and listening), exactly one line is printed to stdout and
@@ -19,11 +20,36 @@ tests/server-python/PROTOCOL-OBSERVED.md.
   ``.js``/``.mjs`` as ``text/javascript``, ``Cache-Control: no-store``).
 * ``GET /health`` answers ``ok``. SIGINT/SIGTERM: every socket gets a Close
   frame (uvicorn sends 1012 "service restart"), then the process exits 0.
+* ``--redis URL`` (e.g. ``redis://127.0.0.1:6379``): this process is one node
+  of a cluster. Every node started with the same Redis shares channels through
+  Redis pub/sub (pondsocket's ``RedisPubSub``): broadcasts and presence
+  reach the users connected to the other nodes. Redis is pinged once
+  at start-up: unreachable -> message on stderr, exit 1 (no LISTENING line).
+  Without it the server is standalone (in-process pub/sub), as before.
+  scripts/cluster.sh starts Redis and several nodes. What pondsocket 0.0.7
+  does across nodes (observed): a node's presence list holds the users of
+  other nodes, but an entry learnt from a remote PRESENCE JOIN/UPDATE has no
+  ``id`` (the library strips it; the frame's ``changed`` keeps it) until a
+  state sync overwrites it; a remote LEAVE's ``changed`` is ``{userId}``; a
+  channel's first presence list on a node may miss earlier users of other
+  nodes. A node stopped by SIGTERM sends LEAVEs for its users; a node killed
+  (SIGKILL) sends nothing: the others drop its users silently (no LEAVE),
+  60 to 180 s later (heartbeat every 30 s, timeout 90 s, checked every 90 s).
+  Redis itself holds no keys: pub/sub only. While Redis is down, nodes serve
+  their own clients and lose what they publish; they resubscribe on its return.
+* ``--node NAME``: the node's name, reported by the ``whoami`` event
+  (default ``node-<port>``, the bound port). Only a label: the library's own
+  node id (in Redis messages) is a fresh random one at every start.
+* ``--token-file PATH``: the accepted token is the content of PATH (surrounding
+  whitespace stripped), read at every connection attempt, so rewriting the
+  file rotates it (a missing, unreadable or empty file accepts nobody).
+  ``good``/``demo`` are then no longer accepted, unless the file holds them.
 
 Endpoint ``/socket`` (WebSocket): accepted when the query has ``token=good``
-or ``token=demo``; the other query parameters become string assigns. Any
-other token: declined (401 "invalid or missing token"); pondsocket-asgi then
-refuses the upgrade, which uvicorn answers with HTTP 403 (no WebSocket).
+or ``token=demo`` (with ``--token-file``: ``token=<the file's content>``); the
+other query parameters become string assigns. Any other token: declined (401
+"invalid or missing token"); pondsocket-asgi then refuses the upgrade, which
+uvicorn answers with HTTP 403 (no WebSocket).
 
 Channels:
 
@@ -46,6 +72,7 @@ SYSTEM frame to the sender only, requestId = the request's:
   evict             {reason?}      SYSTEM/EVICTED {reason} (default "evicted by request")
   flood             {count, size?} ``count`` (<= 1e6) BROADCAST ``flood`` {i, data: "x"*size}
                                    (size <= 1 MiB) to the sender only, in order
+  whoami            any            reply ``whoami``, {node: <--node NAME>, id: <connection id>}
   item/<id>         any            reply with the event name as received,
                                    payload {id: <id URI-decoded>, payload}
   note/<id>         any            BROADCAST to everyone incl. the sender, event ``note/<id>``
@@ -93,9 +120,12 @@ from pondsocket import (
     Options,
     PondSocket,
 )
+from pondsocket.distributed.redis_pubsub import RedisPubSub
 import pondsocket_asgi.transport
 from pondsocket_asgi import PondASGIApp
 from pondsocket_common import ValidationError, uuid
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
 
 SOCKET_PATH = "/socket"
 ACCEPTED_TOKENS = frozenset({"good", "demo"})
@@ -119,6 +149,7 @@ CHAT_EVENTS = (
     "status",
     "evict",
     "flood",
+    "whoami",
 )
 
 # Route-pattern events on /chat/:room (the library matches ``:id`` against
@@ -162,14 +193,36 @@ async def reply_error(ctx: EventContext, message: str) -> None:
 # ------------------------------------------------------------------ connection
 
 
-async def token_auth(ctx: ConnectionContext) -> None:
-    token = ctx.query.get("token")
-    if token not in ACCEPTED_TOKENS:
-        # pondsocket-asgi turns this into a `websocket.close` before accept
-        # (close code 4401), which uvicorn answers with a plain HTTP 403.
-        ctx.decline(401, "invalid or missing token")
-        return
-    ctx.accept(**{k: v for k, v in ctx.query.items() if k != "token"})
+def read_token_file(path: Path) -> str | None:
+    """The token in ``path`` (stripped); None when the file is missing,
+    unreadable or empty."""
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("--token-file %s: %r", path, exc)
+        return None
+    return token or None
+
+
+def make_token_auth(token_file: Path | None) -> Any:
+    """The connection handler: tokens ``good``/``demo``, or, with
+    ``token_file``, the file's content at the time of the attempt."""
+
+    async def token_auth(ctx: ConnectionContext) -> None:
+        token = ctx.query.get("token")
+        if token_file is None:
+            accepted = token in ACCEPTED_TOKENS
+        else:
+            expected = read_token_file(token_file)
+            accepted = expected is not None and token == expected
+        if not accepted:
+            # pondsocket-asgi turns this into a `websocket.close` before accept
+            # (close code 4401), which uvicorn answers with a plain HTTP 403.
+            ctx.decline(401, "invalid or missing token")
+            return
+        ctx.accept(**{k: v for k, v in ctx.query.items() if k != "token"})
+
+    return token_auth
 
 
 # ------------------------------------------------------------------------ joins
@@ -212,8 +265,9 @@ async def silent_join(ctx: JoinContext) -> None:
 class ChatEvents:
     """Handlers for the events in CHAT_EVENTS on /chat/:room."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, node_name: str) -> None:
         self._endpoint = endpoint
+        self._node_name = node_name
         self._by_name = {
             "echo": self.echo,
             "ping": self.ping,
@@ -225,6 +279,7 @@ class ChatEvents:
             "status": self.status,
             "evict": self.evict,
             "flood": self.flood,
+            "whoami": self.whoami,
         }
 
     async def __call__(self, ctx: EventContext) -> None:
@@ -260,6 +315,9 @@ class ChatEvents:
 
     async def ping(self, ctx: EventContext, payload: dict[str, Any]) -> None:
         await ctx.reply("pong", payload)
+
+    async def whoami(self, ctx: EventContext, payload: dict[str, Any]) -> None:
+        await ctx.reply("whoami", {"node": self._node_name, "id": ctx.user.id})
 
     async def item(self, ctx: EventContext, payload: dict[str, Any]) -> None:
         # route.params holds the segment already decoded (urllib's unquote).
@@ -391,12 +449,19 @@ def _patch_inbound_parser() -> None:
 # ------------------------------------------------------------------- the pond
 
 
-def build_pond() -> PondSocket:
+def build_pond(node_name: str, redis_url: str | None = None, token_file: Path | None = None) -> PondSocket:
     _patch_inbound_parser()
-    pond = PondSocket(options=Options())
-    endpoint = pond.create_endpoint(SOCKET_PATH, token_auth)
+    if redis_url is None:
+        pond = PondSocket(options=Options())
+    else:
+        # RedisPubSub wants an asyncio client that returns bytes (the
+        # default, decode_responses=False). It connects lazily, on the
+        # event loop of the first channel that subscribes.
+        pubsub = RedisPubSub(Redis.from_url(redis_url), owns_client=True)
+        pond = PondSocket(options=Options(), pubsub=pubsub)
+    endpoint = pond.create_endpoint(SOCKET_PATH, make_token_auth(token_file))
     chat = endpoint.create_channel("/chat/:room", chat_join)
-    events = ChatEvents(endpoint)
+    events = ChatEvents(endpoint, node_name)
     # One registration per name: any other event name is left to the
     # library (which, in 0.0.7, answers nothing).
     for name in CHAT_EVENTS:
@@ -522,6 +587,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--static", type=Path, default=None, metavar="DIR", help="serve DIR at /")
     parser.add_argument("--verbose", action="store_true", help="uvicorn logs at level info")
+    parser.add_argument(
+        "--redis", default=None, metavar="URL", help="join the cluster whose pub/sub is this Redis (redis://host:port)"
+    )
+    parser.add_argument("--node", default=None, metavar="NAME", help="node name for whoami (default node-<port>)")
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="accept only token=<PATH's content>, read at every connection",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"invalid port {args.port}")
@@ -535,7 +611,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.ip = ip
     if args.static is not None and not args.static.is_dir():
         parser.error(f"--static {args.static}: not a directory")
+    if args.node is not None and not args.node:
+        parser.error("--node: empty name")
     return args
+
+
+def check_redis(url: str) -> str | None:
+    """None when Redis at ``url`` answers PING, else the reason."""
+    try:
+        client = SyncRedis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    except ValueError as exc:
+        return f"invalid URL: {exc}"
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no cluster
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    return None
 
 
 def bind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> socket.socket:
@@ -558,14 +651,22 @@ def main(argv: list[str]) -> int:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
 
+    if args.redis is not None:
+        problem = check_redis(args.redis)
+        if problem is not None:
+            print(f"pondsocket-python-test-server: --redis {args.redis}: {problem}", file=sys.stderr)
+            return 1
+
     try:
         sock = bind(args.ip, args.port)
     except OSError as exc:
         print(f"pondsocket-python-test-server: bind {args.ip}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    port = sock.getsockname()[1]
+    node_name = args.node if args.node is not None else f"node-{port}"
 
     config = uvicorn.Config(
-        App(build_pond(), args.static),
+        App(build_pond(node_name, args.redis, args.token_file), args.static),
         # Explicit choices, so behaviour does not depend on what else is installed.
         loop="asyncio",
         http="h11",

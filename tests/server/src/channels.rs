@@ -43,6 +43,7 @@ const CHAT_EVENTS: &[&str] = &[
     "status",
     "evict",
     "flood",
+    "whoami",
 ];
 
 /// Route-pattern events on `/chat/:room` (the library matches `:id` against
@@ -207,6 +208,10 @@ impl EventHandler for ChatEvents {
                 ctx.evict(reason, &[]).await
             }
             "flood" => self.flood(ctx, &payload).await,
+            "whoami" => {
+                let reply = json!({ "node": "rust", "id": ctx.user.id });
+                ctx.reply("whoami", reply).await
+            }
             other => reply_error(ctx, &format!("unhandled event {other}")).await,
         }
     }

@@ -47,6 +47,7 @@
 //! | `status`           | object           | merge into sender's presence → `PRESENCE`/`UPDATE`        |
 //! | `evict`            | `{reason?}`      | `SYSTEM`/`EVICTED` `{reason}` (default "evicted by request") |
 //! | `flood`            | `{count, size?}` | `count` (≤ 1e6) `BROADCAST` `flood` `{i, data: "x"*size}` to sender, in order |
+//! | `whoami`           | any              | reply `whoami`, `{node: "rust", id: <connection id>}` (the Python server names its node) |
 //! | `item/<id>`        | any              | reply with the event name as received, payload `{id: <id URI-decoded>, payload}` |
 //! | `note/<id>`        | any              | `BROADCAST` to everyone incl. sender, event `note/<id>` (still encoded; a received `?query` dropped) + `?<payload.query>` when that is a string, same payload |
 //!
