@@ -5,7 +5,8 @@
 #   2. tests/playwright/demo.test.mjs against a server started here once: two pages chat and see each other,
 #      the server restarts under them, errors show; screenshots in target/playwright/ (docs/demo.png is updated
 #      only by running scripts/demo.sh --check by hand)
-#   3. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser; and in the same
+#   3. tests/playwright/cluster.test.mjs: a page on a real cluster (Redis, Python nodes) fails over when its node dies
+#   4. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser; and in the same
 #      build, tests/node/upstream-suite.mjs (code written for @eleven-am/pondsocket-client) against both servers
 # Expects pkg/ built (scripts/build-pkg.sh; scripts/test.sh does that first), builds it if missing.
 set -euo pipefail
@@ -30,6 +31,11 @@ start_test_server --static target/demo-site
 for engine in "${BROWSER_ENGINES[@]}"; do
   echo "== demo: tests/playwright/demo.test.mjs in $(engine_label "$engine")"
   PONDSOCKET_BROWSER=$engine timeout 300 node --test --test-reporter=spec tests/playwright/demo.test.mjs
+done
+
+for engine in "${BROWSER_ENGINES[@]}"; do
+  echo "== demo: tests/playwright/cluster.test.mjs in $(engine_label "$engine"): a page on a real cluster loses its node"
+  PONDSOCKET_BROWSER=$engine timeout 300 node --test --test-reporter=spec tests/playwright/cluster.test.mjs
 done
 
 echo "== demo: tests/vite, an app importing the package by name, built by Vite"
