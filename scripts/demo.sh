@@ -4,6 +4,8 @@
 #   scripts/demo.sh --port N     serve on port N (default: one the OS picks)
 #   scripts/demo.sh --server python   serve it with the upstream Python server instead, which also speaks
 #                                Server-Sent Events: the page's transport menu (WebSocket, SSE, auto) works
+#   scripts/demo.sh --cluster    serve it from a real cluster instead: three upstream Python nodes sharing a Redis
+#                                (scripts/cluster.sh); the page goes round them; kill one and watch it move on
 #   scripts/demo.sh --check      the same, then a short session in each browser engine instead of waiting
 #                                (Chromium, Firefox, WebKit; PONDSOCKET_BROWSERS="chromium" for one): connect,
 #                                join, send, ping, presence; screenshot docs/demo.png (Chromium's); then the same
@@ -15,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
-port="" check=0 build=1 server=rust
+port="" check=0 build=1 server=rust cluster=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --port)
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
       shift 2
       ;;
     --check) check=1; shift ;;
+    --cluster) cluster=1; shift ;;
     --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "demo.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -54,6 +57,22 @@ fi
 
 site=target/demo-site
 assemble_demo_site "$site"
+
+if [ $cluster -eq 1 ]; then
+  # The cluster script prints its nodes and a kill line for each (on stderr), runs the command after `--` with the
+  # nodes' URLs in CLUSTER_URLS, and stops everything when it ends (Ctrl-C).
+  exec scripts/cluster.sh --nodes 3 --static "$site" --print-kill -- bash -c '
+    set -- $CLUSTER_URLS
+    endpoints=""
+    for node in "$@"; do endpoints="${endpoints:+$endpoints,}ws://${node#http://}/socket"; done
+    printf "\n  PondSocket demo on a cluster:  %s/?endpoints=%s\n\n" "$1" "$endpoints"
+    printf "  The page shows the node it is on. Kill that node with its line above (kill -9 <pid>): the page moves\n"
+    printf "  to the next node in its list, rejoins, and carries on; tabs on other nodes keep seeing it.\n"
+    printf "  Ctrl-C stops the cluster.\n\n"
+    trap "exit 0" INT TERM
+    while :; do sleep 3600 & wait $!; done
+  '
+fi
 start_named_server "$server" --static "$site" ${port:+--port "$port"}
 url="$PONDSOCKET_HTTP_URL/"
 

@@ -34,6 +34,7 @@ const ui = {
   errorsEmpty: $('errors-empty'),
   clearErrors: $('clear-errors'),
   endpoint: $('endpoint'),
+  node: $('node'),
   transport: $('transport'),
   transportSelect: $('transport-select'),
 };
@@ -63,8 +64,11 @@ function channelPath(input) {
 // one: scripts/demo.sh --server python).
 const TRANSPORTS = ['websocket', 'sse', 'auto'];
 const chosenTransport = TRANSPORTS.includes(query.get('transport')) ? query.get('transport') : 'websocket';
-const client = new PondClient('/socket', { token: 'demo' }, { transport: chosenTransport });
-ui.endpoint.textContent = new URL('/socket', location.href).href.replace(/^http/, 'ws');
+// The endpoints: this page's server, or the nodes of a cluster (?endpoints=ws://a/socket,ws://b/socket: what
+// scripts/demo.sh --cluster opens); the client goes round them when one dies.
+const endpoints = query.get('endpoints')?.split(',').filter(Boolean) ?? [];
+const client = new PondClient(endpoints.length ? endpoints : '/socket', { token: 'demo' }, { transport: chosenTransport });
+ui.endpoint.textContent = client.getEndpoint();
 ui.transportSelect.value = chosenTransport;
 ui.transportSelect.addEventListener('change', () => {
   const url = new URL(location.href);
@@ -77,8 +81,17 @@ function showTransport() {
   const transport = client.getTransport();
   ui.transport.textContent = transport === 'sse' ? 'Server-Sent Events' : 'WebSocket';
   ui.transport.dataset.transport = transport;
-  const endpoint = new URL('/socket', location.href).href;
-  ui.endpoint.textContent = transport === 'sse' ? endpoint : endpoint.replace(/^http/, 'ws');
+  ui.endpoint.textContent = client.getEndpoint();
+}
+/** Asks the server which node this connection is on (the test servers' `whoami` event), once per join. */
+async function showNode(ch) {
+  ui.node.textContent = '…';
+  try {
+    const { node } = await ch.sendForResponse('whoami', {}, 5000);
+    ui.node.textContent = String(node);
+  } catch {
+    ui.node.textContent = 'unknown';
+  }
 }
 
 let connects = 0; // times the client reached `connected`, for the page's readers (and tests)
@@ -226,6 +239,7 @@ function onChannelState(ch, state) {
     // Join params are fixed at createChannel; after a rejoin the server only knows those, so restore the status.
     if (myStatus !== (joinParams.status || '')) ch.sendMessage('status', { status: myStatus });
     if (wasJoined) systemLine(`Rejoined ${ch.name}.`);
+    showNode(ch);
     wasJoined = true;
   } else if (state === ChannelState.STALLED) {
     systemLine('Channel stalled: messages you send now wait for the rejoin.');

@@ -37,6 +37,13 @@ try {
     if (shown !== TRANSPORT) throw new Error(`the page says ${shown}`);
     return await ada.textContent(tid('transport'));
   });
+  await step('the page shows the node it is connected to (the server\'s whoami)', async () => {
+    await ada.waitForFunction(() => !['…', ''].includes(document.querySelector('[data-testid="node"]').textContent),
+      null, { timeout: 10_000 });
+    const node = await ada.textContent(tid('node'));
+    if (node === 'unknown') throw new Error('the server did not answer whoami');
+    return node;
+  });
   await step('send a message and see it come back', async () => {
     await send(ada, 'Hi! This page runs the PondSocket client, compiled from Rust to WebAssembly.');
     if (!(await waitMessage(ada, 'Ada', 'compiled from Rust'))) throw new Error('own message not marked as ours');
