@@ -36,3 +36,12 @@ channel.sendMessage('message', 'text');
 // @ts-expect-error options are checked
 new PondClient('ws://x', {}, { connectTimeout: 5 });
 void wrong;
+
+// A cluster: a list of endpoints, params from a function (sync or async), the endpoint in use.
+const nodes = ['wss://a.example/socket', 'wss://b.example/socket'] as const;
+const cluster = new PondClient(nodes, async () => ({ token: 'fresh' }), { maxReconnectAttempts: 10 });
+const clusterSse = new PondClient(['wss://a.example/socket'], () => ({ token: 'now' }));
+const inUse: string = cluster.getEndpoint();
+void [clusterSse, inUse];
+// @ts-expect-error the params function returns params, not a string
+new PondClient(nodes, () => 'token');
