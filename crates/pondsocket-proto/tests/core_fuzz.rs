@@ -120,7 +120,9 @@ fn run(seed: u64, steps: usize) {
         // The rules are the same whatever the transport: every invariant holds with each.
         transport: [TransportChoice::WebSocket, TransportChoice::Sse, TransportChoice::Auto][(seed / 3 % 3) as usize],
     };
-    let mut h = Harness::new(options);
+    // One server or a cluster of up to three: the same rules, whichever endpoint an attempt goes to.
+    let endpoints = ["ws://a.test/socket?token=good", "ws://b.test/socket", "wss://c.test/socket"];
+    let mut h = Harness::with_endpoints(&endpoints[..1 + (seed / 9 % 3) as usize], options, [seed as u8; 32]);
     let mut channels: Vec<ChannelId> = vec![];
     let mut requests: HashSet<RequestHandle> = HashSet::new();
     let mut observed = Observed::default();

@@ -108,26 +108,11 @@ impl<C: Codec> Client<C> {
         Self::with_host(&platform::strings(&[endpoint]), &platform::flat_pairs(params), options, host)
     }
 
-    /// A disconnected client for the servers of one cluster: it uses one endpoint at a time and moves to the next,
-    /// round robin, after every failed attempt or lost connection. Otherwise as [`Client::with_websocket`].
+    /// As [`Client::with_websocket`] for several endpoints (as `Client::with_endpoints`), with the endpoints
+    /// (strings) and the params (key, value, key, value...) as JS arrays, and what a JS host passes.
     ///
     /// # Errors
     /// As [`Client::with_websocket`], for any of the endpoints; `InvalidUrl` for an empty list.
-    pub fn with_endpoints<E: AsRef<str>, K: AsRef<str>, V: AsRef<str>>(
-        endpoints: &[E],
-        params: &[(K, V)],
-        options: Options,
-        websocket_constructor: Option<Function>,
-    ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
-        let host = HostOptions { websocket: websocket_constructor, ..HostOptions::default() };
-        Self::with_host(&platform::strings(endpoints), &platform::flat_pairs(params), options, host)
-    }
-
-    /// As [`Client::with_endpoints`], with the endpoints (strings) and the params (key, value, key, value...) as JS
-    /// arrays, and what a JS host passes.
-    ///
-    /// # Errors
-    /// As [`Client::with_endpoints`].
     #[doc(hidden)]
     pub fn with_host(
         endpoints: &js_sys::Array,
@@ -254,6 +239,20 @@ impl Client<JsonCodec> {
         options: Options,
     ) -> Result<Self, Error> {
         Self::with_websocket(endpoint, params, options, None)
+    }
+
+    /// A disconnected client for the servers of one cluster: it uses one endpoint at a time and moves to the next,
+    /// round robin, after every failed attempt or lost connection; the first attempt after a lost connection waits
+    /// a random 0 to `base_reconnect_delay` ms. Otherwise as [`Client::new`].
+    ///
+    /// # Errors
+    /// As [`Client::new`], for any of the endpoints; `InvalidUrl` for an empty list.
+    pub fn with_endpoints<E: AsRef<str>, K: AsRef<str>, V: AsRef<str>>(
+        endpoints: &[E],
+        params: &[(K, V)],
+        options: Options,
+    ) -> Result<Self, Error> {
+        Self::with_host(&platform::strings(endpoints), &platform::flat_pairs(params), options, HostOptions::default())
     }
 
     /// The live channel of that name, or a new IDLE one that will join with `params`.
