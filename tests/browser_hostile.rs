@@ -797,3 +797,30 @@ async fn disconnect_while_stalled(client: &TestClient, channel: &TestChannel) ->
     ensure_eq!(client.state(), ConnectionState::Disconnected, "still disconnected");
     Ok(())
 }
+
+/// A Rust client on several endpoints: the first never answers, so the connection timeout moves it to the next,
+/// where it connects; `endpoint()` names that one, without the query string.
+#[wasm_bindgen_test]
+async fn a_list_of_endpoints_moves_past_one_that_never_answers() -> TestResult {
+    let options = Options {
+        connection_timeout: 300,
+        base_reconnect_delay: 20,
+        max_reconnect_delay: 40,
+        transport: transport(),
+        ..Options::default()
+    };
+    let client = pondsocket_web::Client::with_endpoints(&[blackhole_url()?, ws_url()?], &[("token", "good")], options)?;
+    let states = Log::new();
+    let sink = states.clone();
+    client.on_connection_change(move |s| sink.push(s)).detach();
+    let first = client.endpoint();
+    ensure!(first.ends_with(&blackhole_url()?[5..]), "before connecting: the first, {first}");
+    client.connect();
+    states.wait_for("connected", 5_000, ConnectionState::Connected).await?;
+    let live = ws_url()?;
+    let shown = client.endpoint();
+    ensure!(!shown.contains('?'), "no query string: {shown}");
+    ensure_eq!(shown.split("://").nth(1), live.split("://").nth(1), "the endpoint in use");
+    client.disconnect();
+    Ok(())
+}
