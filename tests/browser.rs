@@ -48,9 +48,11 @@ async fn connection_states_in_order() -> TestResult {
         vec![ConnectionState::Disconnected, ConnectionState::Connecting, ConnectionState::Connected],
         "states"
     );
-    ensure!(client.url().starts_with(ws_url()?), "url {}", client.url());
-    // The transport this run is over (PONDSOCKET_TRANSPORT), and the server's id for the connection.
+    // The transport this run is over (PONDSOCKET_TRANSPORT), the endpoint in its form (http for SSE), and the
+    // server's id for the connection.
     let expected = if transport() == TransportChoice::Sse { Transport::Sse } else { Transport::WebSocket };
+    let url = if expected == Transport::Sse { client.url().replacen("http", "ws", 1) } else { client.url() };
+    ensure!(url.starts_with(ws_url()?), "url {}", client.url());
     ensure_eq!(client.transport(), expected, "transport");
     ensure!(client.connection_id().is_some_and(|id| !id.is_empty()), "connection id {:?}", client.connection_id());
 
