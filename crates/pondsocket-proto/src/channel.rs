@@ -86,6 +86,19 @@ pub(crate) struct LiveChannel<P: Payload> {
     pub(crate) join_timeout: Option<u64>,
     pub(crate) queue: VecDeque<Queued>,
     pub(crate) presence: P::List,
+    /// After a lost connection: the first presence list of the rejoin is news as a whole (one list, and who arrived
+    /// or left meanwhile), not a replay of everyone joining.
+    pub(crate) resync: Resync<P>,
+}
+
+pub(crate) enum Resync<P: Payload> {
+    /// Nothing to make up for.
+    None,
+    /// Stalled: the next presence list is compared with `presence`, the list from before.
+    Waiting,
+    /// The rejoin's list arrived before the join was acknowledged: this is the list from before, for the news at
+    /// the acknowledgement.
+    Arrived(P::List),
 }
 
 pub(crate) enum Ending {
@@ -102,6 +115,7 @@ impl<P: Payload> Channel<P> {
             join_timeout: None,
             queue: VecDeque::new(),
             presence: P::List::default(),
+            resync: Resync::None,
         };
         Channel { name: name.into(), state: ChannelState::Idle, handles: 1, live: Some(Box::new(live)), ending: None }
     }

@@ -1,9 +1,10 @@
 //! Channels: the calls users make on them (create, join, leave, send) and their lifecycle (joined, declined,
 //! evicted, closed), with the outbound queue that holds messages until the join.
 
-use crate::channel::{Channel, ChannelId, ChannelState, Ending, Queued};
+use crate::channel::{Channel, ChannelId, ChannelState, Ending, Queued, Resync};
 use crate::client::{ChannelEvent, ClientCore, ConnectionState, Event, Output};
 use crate::error::{CancelReason, ChannelError, Error};
+use crate::log::LogLevel;
 use crate::memory::shrink_map;
 use crate::payload::Payload;
 use crate::time::Instant;
@@ -133,9 +134,10 @@ impl<P: Payload> ClientCore<P> {
         let deadline = now + live.join_timeout.unwrap_or(self.options.join_timeout);
         let frame =
             encode_client_message(ClientAction::JoinChannel, "JOIN_CHANNEL", &channel.name, &request_id, &live.params);
-        live.join_request = Some(request_id.into());
+        live.join_request = Some(request_id.clone().into());
         self.timers.rearm(&mut live.join_timer, TimerKind::Join(id), deadline);
         self.outputs.push_back(Output::Send(frame));
+        self.log(LogLevel::Debug, "join sent", |core| vec![core.channel_field(id), ("requestId", request_id)]);
     }
 
     pub(crate) fn channel_joined(&mut self, id: ChannelId) {
@@ -143,7 +145,19 @@ impl<P: Payload> ClientCore<P> {
         live.join_request = None;
         self.timers.cancel(&mut live.join_timer);
         let queued = std::mem::take(&mut live.queue);
+        let resync = match std::mem::replace(&mut live.resync, Resync::None) {
+            Resync::Arrived(previous) => Some((previous, live.presence.clone())),
+            // No list yet: the first one to come is the news.
+            Resync::Waiting => {
+                live.resync = Resync::Waiting;
+                None
+            }
+            Resync::None => None,
+        };
         self.set_channel_state(id, ChannelState::Joined);
+        if let Some((previous, presence)) = resync {
+            self.emit(Event::Channel(id, ChannelEvent::PresenceSync { previous, presence }));
+        }
         for Queued { frame, request } in queued {
             if let Some(pending) = request.and_then(|key| self.requests.get_mut(&key)) {
                 pending.sent = true;

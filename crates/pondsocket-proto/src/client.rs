@@ -25,6 +25,8 @@ use std::rc::Rc;
 use crate::channel::{Channel, ChannelId, ChannelState, Ending};
 use crate::endpoints::Endpoints;
 use crate::error::{ChannelError, Error};
+use crate::life::Page;
+use crate::log::LogRecord;
 use crate::map::Map;
 use crate::memory::shrink_queue;
 use crate::options::Options;
@@ -116,6 +118,8 @@ pub enum Event<P: Payload> {
     Channel(ChannelId, ChannelEvent<P>),
     /// A request ended: its response, or why there is none.
     Response(RequestHandle, Result<P, Error<P>>),
+    /// A line of the debug log (only with [`Options::log`]).
+    Log(Box<LogRecord<P>>),
 }
 
 /// What happened on a channel.
@@ -127,6 +131,9 @@ pub enum ChannelEvent<P: Payload> {
     Message { event: String, payload: P },
     /// Presence changed; `presence` is everyone present now.
     Presence { kind: PresenceKind, changed: P, presence: P::List },
+    /// The first presence list after a rejoin: everyone present now, and the list from before the connection was
+    /// lost, for the host to tell who arrived or left meanwhile (by its own notion of the same user).
+    PresenceSync { previous: P::List, presence: P::List },
     /// The join was refused or timed out; the next event is `State(Declined)`.
     Declined(ChannelError),
     /// The server removed this user; the next event is `State(Closed)`.
@@ -153,7 +160,14 @@ pub struct ClientCore<P: Payload> {
     pub(crate) socket: Option<SocketId>,
     pub(crate) socket_open: bool,
     pub(crate) sockets_opened: u32,
+    /// Reconnect attempts in a row, towards `max_reconnect_attempts`.
     pub(crate) failed_attempts: u32,
+    /// Where the backoff's delay stands: the failed attempts in a row since the last success or the page's return
+    /// (which resets the delay, not the attempt count).
+    pub(crate) backoff_step: u32,
+    /// What the host said of its page; all false/none in a host with no page (Node).
+    pub(crate) page: Page,
+    pub(crate) sleep_timer: TimerSlot,
     /// The transport of the current (or last) connection attempt.
     pub(crate) transport: Transport,
     /// The server's id for this connection, from its CONNECTION event.
@@ -206,6 +220,9 @@ impl<P: Payload> ClientCore<P> {
             socket_open: false,
             sockets_opened: 0,
             failed_attempts: 0,
+            backoff_step: 0,
+            page: Page::default(),
+            sleep_timer: None,
             transport,
             connection_id: None,
             connect_timer: None,
@@ -318,6 +335,7 @@ impl<P: Payload> ClientCore<P> {
     }
 
     pub(crate) fn emit(&mut self, event: Event<P>) {
+        self.log_event(&event);
         self.outputs.push_back(Output::Event(event));
     }
 

@@ -2,9 +2,11 @@
 //! backoff, the liveness watchdog, and the timers that drive them.
 
 use crate::channel::ChannelId;
-use crate::channel::ChannelState;
+use crate::channel::{ChannelState, Resync};
 use crate::client::{ClientCore, ConnectionState, Event, Output, SocketId, CLOSE_FAILED, CLOSE_NORMAL, CLOSE_TIMEOUT};
 use crate::error::{CancelReason, Error};
+use crate::life::SLEPT_MS;
+use crate::log::{without_query, LogLevel};
 use crate::payload::Payload;
 use crate::time::Instant;
 use crate::timers::TimerKind;
@@ -18,7 +20,9 @@ impl<P: Payload> ClientCore<P> {
         }
         self.want_connected = true;
         self.failed_attempts = 0;
+        self.backoff_step = 0;
         self.timers.cancel(&mut self.reconnect_timer);
+        self.watch_for_sleep(now);
         self.open_socket(now);
     }
 
@@ -29,6 +33,7 @@ impl<P: Payload> ClientCore<P> {
         self.timers.cancel(&mut self.connect_timer);
         self.timers.cancel(&mut self.reconnect_timer);
         self.timers.cancel(&mut self.liveness_timer);
+        self.timers.cancel(&mut self.sleep_timer);
         self.close_socket(CLOSE_NORMAL, "client disconnected");
         // The next connect() starts over with WebSocket.
         self.endpoints.reset();
@@ -83,8 +88,11 @@ impl<P: Payload> ClientCore<P> {
         self.emit(Event::Error(Error::MalformedFrame(error)));
     }
 
-    /// Fires every timer due at `now`.
+    /// Fires every timer due at `now`. A visible page's timer that fires more than [`SLEPT_MS`] late means the
+    /// machine slept (or the tab was frozen): a connection that looks open may be dead, so it is made again at once.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let slept = self.page.visible
+            && self.timers.next_deadline().is_some_and(|due| due <= now && now.millis_since(due) > SLEPT_MS);
         while let Some((_, kind)) = self.timers.pop_expired(now) {
             match kind {
                 TimerKind::Connect => {
@@ -103,29 +111,50 @@ impl<P: Payload> ClientCore<P> {
                 }
                 TimerKind::Liveness => {
                     self.liveness_timer = None;
-                    let Some(interval) = self.options.ping_interval else { continue };
-                    if !self.socket_open {
-                        continue;
-                    }
-                    let silent_ms = now.millis_since(self.last_received);
-                    if silent_ms >= 2 * interval {
-                        self.close_socket(CLOSE_TIMEOUT, "liveness timeout");
-                        self.connection_lost(now, Some(Error::LivenessTimeout { silent_ms }));
-                    } else {
-                        let due = self.last_received + 2 * interval;
-                        self.timers.rearm(&mut self.liveness_timer, TimerKind::Liveness, due);
-                    }
+                    self.check_liveness(now);
+                }
+                TimerKind::SleepWatch => {
+                    self.sleep_timer = None;
+                    self.watch_for_sleep(now);
                 }
                 TimerKind::Join(id) => self.join_timed_out(id),
                 TimerKind::Request(key) => {
                     if let Some(pending) = self.requests.get_mut(&key) {
                         pending.timer = None;
+                        if self.options.log {
+                            let (channel, request_id) = (pending.channel, pending.request_id.to_string());
+                            let event = pending.event.clone();
+                            self.log(LogLevel::Warn, "request timed out", |core| {
+                                vec![core.channel_field(channel), ("requestId", request_id), ("event", event)]
+                            });
+                        }
+                        let Some(pending) = self.requests.get_mut(&key) else { continue };
                         let error =
                             Error::ResponseTimeout { event: pending.event.clone(), timeout_ms: pending.timeout_ms };
                         self.finish_request(key, Err(error), true);
                     }
                 }
             }
+        }
+        if slept {
+            self.woke_up(now);
+        }
+    }
+
+    /// With `pingInterval`: drops a connection the server has been silent on for twice the interval, or checks again
+    /// when it would be.
+    pub(crate) fn check_liveness(&mut self, now: Instant) {
+        let Some(interval) = self.options.ping_interval else { return };
+        if !self.socket_open {
+            return;
+        }
+        let silent_ms = now.millis_since(self.last_received);
+        if silent_ms >= 2 * interval {
+            self.close_socket(CLOSE_TIMEOUT, "liveness timeout");
+            self.connection_lost(now, Some(Error::LivenessTimeout { silent_ms }));
+        } else {
+            let due = self.last_received + 2 * interval;
+            self.timers.rearm(&mut self.liveness_timer, TimerKind::Liveness, due);
         }
     }
 
@@ -137,6 +166,9 @@ impl<P: Payload> ClientCore<P> {
         self.connection_id = None;
         self.transport = self.endpoints.transport(self.options.transport);
         let url = self.endpoints.url(self.transport);
+        self.log(LogLevel::Info, "connecting", |core| {
+            vec![("endpoint", without_query(&url)), ("transport", core.transport.as_str().to_owned())]
+        });
         self.outputs.push_back(Output::Open { socket, url, transport: self.transport });
         let deadline = now + self.options.connection_timeout;
         self.timers.rearm(&mut self.connect_timer, TimerKind::Connect, deadline);
@@ -174,6 +206,7 @@ impl<P: Payload> ClientCore<P> {
             live.join_request = None;
             self.timers.cancel(&mut live.join_timer);
             if channel.state == ChannelState::Joined {
+                live.resync = Resync::Waiting;
                 self.set_channel_state(id, ChannelState::Stalled);
             }
         }
@@ -187,7 +220,9 @@ impl<P: Payload> ClientCore<P> {
     /// `baseReconnectDelay` ms, so that the clients of a server that died do not all reach the next one in the same
     /// millisecond; later ones back off.
     pub(crate) fn schedule_reconnect(&mut self, now: Instant, was_connected: bool) {
-        if !self.want_connected {
+        if !self.want_connected || self.page.offline || self.page.frozen {
+            // Waiting for the page: the attempt is made when the network or the page is back, and neither the
+            // attempt count nor the delay grows meanwhile.
             return;
         }
         if let Some(max) = self.options.max_reconnect_attempts {
@@ -200,9 +235,10 @@ impl<P: Payload> ClientCore<P> {
         let delay_ms = if was_connected {
             self.rng.up_to(self.options.base_reconnect_delay)
         } else {
-            self.backoff_delay(self.failed_attempts)
+            self.backoff_delay(self.backoff_step)
         };
         self.failed_attempts += 1;
+        self.backoff_step += 1;
         let at = now + delay_ms;
         self.timers.rearm(&mut self.reconnect_timer, TimerKind::Reconnect, at);
         self.emit(Event::ReconnectScheduled { attempt: self.failed_attempts, at, delay_ms });
@@ -226,6 +262,7 @@ impl<P: Payload> ClientCore<P> {
         self.connection_id = connection_id.map(String::into_boxed_str);
         self.timers.cancel(&mut self.connect_timer);
         self.failed_attempts = 0;
+        self.backoff_step = 0;
         if let Some(failures) = self.endpoints.connected(self.options.transport, self.transport) {
             self.emit(Event::Error(Error::TransportFallback { failures }));
         }

@@ -67,6 +67,8 @@ pub enum CancelReason {
     NotFound(ChannelError),
     /// The server rejected the request with an `ERROR` message.
     Rejected(ChannelError),
+    /// The caller gave it up ([`crate::ClientCore::cancel_request`]: an `AbortSignal`, a dropped future).
+    Aborted,
 }
 
 impl fmt::Display for CancelReason {
@@ -80,6 +82,7 @@ impl fmt::Display for CancelReason {
             CancelReason::QueueOverflow => f.write_str("dropped from the full outbound queue"),
             CancelReason::NotFound(e) => write!(f, "the channel does not exist on the server: {e}"),
             CancelReason::Rejected(e) => write!(f, "the server rejected it: {e}"),
+            CancelReason::Aborted => f.write_str("aborted"),
         }
     }
 }

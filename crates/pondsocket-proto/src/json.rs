@@ -46,6 +46,15 @@ impl JsonObject {
         self.0.get()
     }
 
+    /// Whether the two objects hold the same JSON value, whatever the order of their members or their spacing.
+    pub fn same_value(&self, other: &Self) -> bool {
+        self == other
+            || matches!(
+                (self.deserialize::<serde_json::Value>(), other.deserialize::<serde_json::Value>()),
+                (Ok(a), Ok(b)) if a == b
+            )
+    }
+
     /// Deserializes the object into a Rust value.
     ///
     /// # Errors

@@ -14,6 +14,8 @@ mod endpoints;
 mod error;
 #[cfg(feature = "serde")]
 pub mod json;
+mod life;
+pub mod log;
 // Collections the web client shares with the core; not API.
 #[doc(hidden)]
 pub mod map;
@@ -36,6 +38,7 @@ pub use client::{ChannelEvent, ClientCore, ConnectionState, Event, Output, Reque
 pub use error::{CancelReason, ChannelError, Error};
 #[cfg(feature = "serde")]
 pub use json::JsonObject;
+pub use log::{LogLevel, LogRecord};
 pub use options::{Options, TransportChoice, MAX_DURATION_MS};
 pub use payload::Payload;
 pub use time::Instant;

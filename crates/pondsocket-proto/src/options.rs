@@ -24,6 +24,8 @@ pub struct Options {
     pub join_timeout: u64,
     /// WebSocket, Server-Sent Events, or WebSocket falling back to SSE.
     pub transport: TransportChoice,
+    /// Emit [`Event::Log`](crate::Event::Log) records: the debug log (the JS `logger` option).
+    pub log: bool,
 }
 
 /// The transport a client connects with.
@@ -51,6 +53,7 @@ impl Default for Options {
             response_timeout: 30_000,
             join_timeout: 10_000,
             transport: TransportChoice::WebSocket,
+            log: false,
         }
     }
 }

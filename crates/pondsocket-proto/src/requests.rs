@@ -75,6 +75,16 @@ impl<P: Payload> ClientCore<P> {
 
     /// Removes the request, cancels its timer, takes it out of its channel's queue if it never left, and reports the
     /// outcome. A timed-out request's id is remembered so that its late reply is dropped, not delivered.
+    /// Gives up a request: it is forgotten at once (its timer, its place in the queue if it was not sent yet), a
+    /// late reply is dropped, and its [`Event::Response`] says [`CancelReason::Aborted`]. Nothing happens for a
+    /// request that already ended.
+    pub fn cancel_request(&mut self, handle: RequestHandle) {
+        let Some(pending) = self.requests.get(&handle.0) else { return };
+        let event = pending.event.clone();
+        let error = Error::RequestCancelled { event, reason: CancelReason::Aborted };
+        self.finish_request(handle.0, Err(error), true);
+    }
+
     pub(crate) fn finish_request(&mut self, key: u64, outcome: Result<P, Error<P>>, expired: bool) {
         let Some(mut pending) = self.requests.remove(&key) else { return };
         self.request_keys.remove(&pending.request_id);

@@ -2,7 +2,7 @@
 //! presence, eviction or message, or a report through `onError`. One path for every host: the host parsed the
 //! message, and the core reads its payload only through [`Payload`].
 
-use crate::channel::{ChannelId, ChannelState};
+use crate::channel::{ChannelId, ChannelState, Resync};
 use crate::client::{ChannelEvent, ClientCore, Event, SocketId};
 use crate::error::{CancelReason, ChannelError, Error};
 use crate::payload::Payload;
@@ -81,10 +81,21 @@ impl<P: Payload> ClientCore<P> {
                 let Some(live) = channel.live.as_deref_mut() else { return };
                 // The snapshot follows the server even before the join is acknowledged; subscribers hear of changes
                 // only once joined.
-                live.presence = presence;
-                if channel.state == ChannelState::Joined {
-                    let presence = live.presence.clone();
-                    self.emit(Event::Channel(id, ChannelEvent::Presence { kind, changed, presence }));
+                let previous = std::mem::replace(&mut live.presence, presence);
+                let joined = channel.state == ChannelState::Joined;
+                match std::mem::replace(&mut live.resync, Resync::None) {
+                    Resync::None if joined => {
+                        let presence = live.presence.clone();
+                        self.emit(Event::Channel(id, ChannelEvent::Presence { kind, changed, presence }));
+                    }
+                    Resync::None => {}
+                    Resync::Waiting if joined => {
+                        let presence = live.presence.clone();
+                        self.emit(Event::Channel(id, ChannelEvent::PresenceSync { previous, presence }));
+                    }
+                    Resync::Waiting => live.resync = Resync::Arrived(previous),
+                    // A second list before the acknowledgement: the news is still against the list from before.
+                    Resync::Arrived(before) => live.resync = Resync::Arrived(before),
                 }
                 return;
             }

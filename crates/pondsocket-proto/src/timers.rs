@@ -23,6 +23,8 @@ pub(crate) enum TimerKind {
     Join(ChannelId),
     /// The request must be answered before this.
     Request(u64),
+    /// A visible page's regular wake-up: firing far later than due means the machine slept or the tab was frozen.
+    SleepWatch,
 }
 
 /// A handle on an armed timer, used to cancel it.

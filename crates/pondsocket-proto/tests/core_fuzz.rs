@@ -119,6 +119,8 @@ fn run(seed: u64, steps: usize) {
         max_reconnect_delay: 400,
         // The rules are the same whatever the transport: every invariant holds with each.
         transport: [TransportChoice::WebSocket, TransportChoice::Sse, TransportChoice::Auto][(seed / 3 % 3) as usize],
+        // With the debug log on, every path that logs runs too.
+        log: seed % 4 == 1,
     };
     // One server or a cluster of up to three: the same rules, whichever endpoint an attempt goes to.
     let endpoints = ["ws://a.test/socket?token=good", "ws://b.test/socket", "wss://c.test/socket"];
