@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::cell::UnsafeCell;
 
-use js_sys::{Array, Reflect};
+use js_sys::{Array, Function, Reflect};
 use pondsocket_proto::{FrameError, FrameErrorKind, Payload, ServerMessage};
 use pondsocket_web::{Codec, Decoded};
 use wasm_bindgen::prelude::*;
@@ -31,6 +31,9 @@ extern "C" {
     fn take_detail() -> JsValue;
     #[wasm_bindgen(js_name = takeExcerpt)]
     fn take_excerpt() -> String;
+    /// `[arrived, departed]` between two presence lists.
+    #[wasm_bindgen(js_name = presenceDiff)]
+    fn presence_diff(previous: &JsValue, presence: &JsValue, key: Option<&Function>) -> Array;
 }
 
 const SCRATCH_BYTES: usize = 512;
@@ -108,6 +111,12 @@ impl Codec for JsCodec {
                 payload = next_object();
             }
         });
+    }
+
+    fn presence_diff(previous: &JsList, presence: &JsList, key: Option<&Function>) -> (Vec<JsPayload>, Vec<JsPayload>) {
+        let both = presence_diff(&previous.0, &presence.0, key);
+        let side = |i: u32| Array::from(&both.get(i)).iter().map(JsPayload).collect();
+        (side(0), side(1))
     }
 }
 

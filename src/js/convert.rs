@@ -27,6 +27,9 @@ extern "C" {
 pub(super) struct Connect {
     pub(super) websocket: Option<Function>,
     pub(super) with_credentials: bool,
+    /// The `logger` option: the core logs only when there is one.
+    pub(super) logger: Option<Function>,
+    pub(super) presence_key: Option<Function>,
 }
 
 /// The constructor's `endpoint` (one URL or a list) and `params` (an object, or a function called before every
@@ -64,8 +67,13 @@ pub(super) fn parse_options(value: &JsValue) -> Result<(Options, Connect), JsVal
         Some(2.0) => TransportChoice::Auto,
         _ => TransportChoice::WebSocket,
     };
-    let connect =
-        Connect { websocket: given.get(8).dyn_into::<Function>().ok(), with_credentials: given.get(10).is_truthy() };
+    let connect = Connect {
+        websocket: given.get(8).dyn_into::<Function>().ok(),
+        with_credentials: given.get(10).is_truthy(),
+        logger: given.get(11).dyn_into::<Function>().ok(),
+        presence_key: given.get(12).dyn_into::<Function>().ok(),
+    };
+    options.log = connect.logger.is_some();
     Ok((options, connect))
 }
 

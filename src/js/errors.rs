@@ -62,6 +62,7 @@ pub(super) fn js_error(error: &Error<JsPayload>) -> JsValue {
                 CancelReason::QueueOverflow => (5, None),
                 CancelReason::NotFound(e) => (6, Some(e)),
                 CancelReason::Rejected(e) => (7, Some(e)),
+                CancelReason::Aborted => (8, None),
             };
             let (code, status, message) = match detail {
                 Some(ChannelError { code, message, status, .. }) => (text(code), JsValue::from(*status), text(message)),

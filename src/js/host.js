@@ -53,7 +53,8 @@ export function queryParams(params) {
   return pairs;
 }
 const NAMES = ['connectionTimeout', 'baseReconnectDelay', 'maxReconnectDelay', 'responseTimeout', 'joinTimeout',
-  'pingInterval', 'maxReconnectAttempts', 'maxQueueSize', 'WebSocket', 'transport', 'withCredentials'];
+  'pingInterval', 'maxReconnectAttempts', 'maxQueueSize', 'WebSocket', 'transport', 'withCredentials', 'logger',
+  'presenceKey'];
 const TRANSPORTS = ['websocket', 'sse', 'auto'];
 const MAX = 2147483647;
 // The constructor's options in the order of NAMES, checked; undefined where not given, 0 for a null pingInterval.
@@ -79,8 +80,8 @@ export function parseOptions(options) {
           + (typeof value === 'number' ? value : kind(value)));
       }
       out[at] = value;
-    } else if (at === 8) {
-      if (typeof value !== 'function') throw new TypeError('`options.WebSocket` must be a function, got ' + kind(value));
+    } else if (at === 8 || at >= 11) {
+      if (typeof value !== 'function') throw new TypeError('`options.' + name + '` must be a function, got ' + kind(value));
       out[at] = value;
     } else if (at === 9) {
       out[at] = TRANSPORTS.indexOf(value);
@@ -88,12 +89,46 @@ export function parseOptions(options) {
         throw new TypeError("`transport` must be 'websocket', 'sse' or 'auto', got "
           + (typeof value === 'string' ? JSON.stringify(value) : kind(value)));
       }
-    } else {
+    } else if (at === 10) {
       if (typeof value !== 'boolean') throw new TypeError('`withCredentials` must be a boolean, got ' + kind(value));
       out[at] = value;
     }
   }
   return out;
+}
+
+// ---- Presence after a rejoin (codec.rs) ----------------------------------------------------------------------------
+
+// Whether two JSON values are the same, whatever the order of their members.
+const same = (a, b) => {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && same(a[k], b[k]));
+};
+// `[arrived, departed]`: who is in `presence` and not in `previous`, and the reverse; the same by `key(entry)` when
+// the app gives one (`presenceKey`), else by deep equality.
+export function presenceDiff(previous, presence, key) {
+  if (typeof key === 'function') {
+    const keys = (list) => new Set(list.map((entry) => key(entry)));
+    const before = keys(previous);
+    const now = keys(presence);
+    return [presence.filter((entry) => !before.has(key(entry))), previous.filter((entry) => !now.has(key(entry)))];
+  }
+  const missing = (from, other) => from.filter((entry) => !other.some((o) => same(o, entry)));
+  return [missing(presence, previous), missing(previous, presence)];
+}
+
+// ---- The debug log (mod.rs) ----------------------------------------------------------------------------------------
+
+// `logger(level, message, fields)`, with `fields` made of a flat array (name, value, ...) and, for a record about an
+// error, its message under `error`.
+export function callLogger(logger, level, message, flat, error) {
+  const fields = {};
+  for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+  if (error !== undefined) fields.error = error.message;
+  logger(level, message, fields);
 }
 
 // ---- Errors as the objects users catch (errors.rs) -----------------------------------------------------------------
@@ -110,6 +145,7 @@ const REASONS = [
   () => 'dropped from the full outbound queue',
   (c, s, m) => 'the channel does not exist on the server: ' + channelError(c, s, m),
   (c, s, m) => 'the server rejected it: ' + channelError(c, s, m),
+  () => 'aborted',
 ];
 const FRAME = [
   () => 'empty frame',

@@ -39,8 +39,22 @@ impl JsPondClient {
             websocket: connect.websocket,
             with_credentials: connect.with_credentials,
             params: source,
+            presence_key: connect.presence_key,
         };
         let client = Client::with_host(&endpoints, &params, options, host).map_err(|e| js_error(&e))?;
+        if let Some(logger) = connect.logger {
+            let reporter = Reporter(client.downgrade());
+            client
+                .on_log(move |record| {
+                    let flat: Array = record.fields.iter().flat_map(|(k, v)| [JsValue::from(*k), v.into()]).collect();
+                    let error = record.error.as_ref().map(js_error);
+                    let called = call_logger(&logger, record.level.as_str(), record.message, &flat, error.as_ref());
+                    if let (Err(thrown), Some(client)) = (called, reporter.0.upgrade()) {
+                        client.report(&Error::Callback(describe(&thrown)));
+                    }
+                })
+                .detach();
+        }
         Ok(JsPondClient { client })
     }
 
@@ -202,10 +216,22 @@ impl JsChannel {
             // (through its timeout), and every way a request ends calls it.
             self.channel.send_for_response_with(&event, &payload, timeout, settle).map_err(|e| js_error(&e))
         });
-        if let Err(error) = sent {
-            settle_promise(key, false, &error);
+        match sent {
+            Ok(handle) => LAST_REQUEST.with(|last| last.set(handle.0 as f64)),
+            Err(error) => {
+                // No request to abort: handle 0 is never made.
+                LAST_REQUEST.with(|last| last.set(0.0));
+                settle_promise(key, false, &error);
+            }
         }
         promise
+    }
+
+    /// Gives up the request `request` (`__lastRequest()` right after its `sendForResponse`): it is forgotten at
+    /// once, its promise rejects, and a late reply is dropped. The entry's `sendForResponse` calls it for a `signal`.
+    #[wasm_bindgen(js_name = __abort, skip_typescript)]
+    pub fn abort(&self, request: f64) {
+        self.channel.cancel_request(pondsocket_web::RequestHandle(request as u64));
     }
 
     /// Every subscription method (`onMessage`, `onMessageEvent`, `onJoin`, `onLeave`, `onPresenceChange`,
@@ -283,9 +309,24 @@ extern "C" {
     fn new_promise(key: f64) -> Promise;
     #[wasm_bindgen(js_name = settlePromise)]
     fn settle_promise(key: f64, ok: bool, value: &JsValue);
+    #[wasm_bindgen(js_name = callLogger, catch)]
+    fn call_logger(
+        logger: &Function,
+        level: &str,
+        message: &str,
+        fields: &Array,
+        error: Option<&JsValue>,
+    ) -> Result<(), JsValue>;
+}
+
+/// The handle of the request the last `sendForResponse` made, for the entry to abort it.
+#[wasm_bindgen(js_name = __lastRequest, skip_typescript)]
+pub fn last_request() -> f64 {
+    LAST_REQUEST.with(Cell::get)
 }
 
 thread_local! {
+    static LAST_REQUEST: Cell<f64> = const { Cell::new(0.0) };
     static LAST_PROMISE: Cell<f64> = const { Cell::new(0.0) };
 }
 

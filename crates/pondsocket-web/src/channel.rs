@@ -10,11 +10,11 @@ use crate::codec::Codec;
 #[cfg(feature = "serde")]
 use crate::codec::JsonCodec;
 use crate::platform;
-use crate::runtime::{self, ResponseCallback, Shared};
+use crate::runtime::{self, PresenceNews, ResponseCallback, Shared};
 use crate::Subscription;
 #[cfg(feature = "serde")]
 use pondsocket_proto::JsonObject;
-use pondsocket_proto::{ChannelError, ChannelId, ChannelState, Error, Payload, PresenceKind};
+use pondsocket_proto::{ChannelError, ChannelId, ChannelState, Error, Payload, PresenceKind, RequestHandle};
 
 /// A channel handle. Clones share the channel; the client forgets a CLOSED or DECLINED channel once every handle
 /// is dropped.
@@ -115,15 +115,22 @@ impl<C: Codec> Channel<C> {
         payload: &str,
         timeout_ms: Option<u64>,
         callback: ResponseCallback<C::Payload>,
-    ) -> Result<(), Error<C::Payload>> {
-        {
+    ) -> Result<RequestHandle, Error<C::Payload>> {
+        let handle = {
             let mut inner = self.shared.inner.borrow_mut();
             let handle = inner.core.send_for_response(self.id, event, payload, timeout_ms, platform::now())?;
             // Registered before the drain: the outcome may already be waiting (a full queue rejects at once).
             inner.requests.insert(handle, callback);
-        }
+            handle
+        };
         runtime::drain(&self.shared);
-        Ok(())
+        Ok(handle)
+    }
+
+    /// Gives up a request: its callback gets `RequestCancelled` (`Aborted`) now, and a late reply is dropped.
+    #[doc(hidden)]
+    pub fn cancel_request(&self, handle: RequestHandle) {
+        self.shared.with_core(|core, _| core.cancel_request(handle));
     }
 
     /// As [`Channel::send_for_response_with`], as a future.
@@ -181,8 +188,9 @@ impl<C: Codec> Channel<C> {
 
     /// The presence of each user who joins.
     pub fn on_join(&self, listener: impl Fn(&C::Payload) + 'static) -> Subscription {
-        self.on_presence(move |kind, changed, _| {
-            if kind == PresenceKind::Join {
+        self.on_presence(move |news, changed, _| {
+            if let (PresenceNews::Changed(PresenceKind::Join) | PresenceNews::Arrived, Some(changed)) = (news, changed)
+            {
                 listener(changed)
             }
         })
@@ -190,8 +198,10 @@ impl<C: Codec> Channel<C> {
 
     /// The presence of each user who leaves.
     pub fn on_leave(&self, listener: impl Fn(&C::Payload) + 'static) -> Subscription {
-        self.on_presence(move |kind, changed, _| {
-            if kind == PresenceKind::Leave {
+        self.on_presence(move |news, changed, _| {
+            if let (PresenceNews::Changed(PresenceKind::Leave) | PresenceNews::Departed, Some(changed)) =
+                (news, changed)
+            {
                 listener(changed)
             }
         })
@@ -202,8 +212,8 @@ impl<C: Codec> Channel<C> {
         &self,
         listener: impl Fn(&C::Payload, &<C::Payload as Payload>::List) + 'static,
     ) -> Subscription {
-        self.on_presence(move |kind, changed, all| {
-            if kind == PresenceKind::Update {
+        self.on_presence(move |news, changed, all| {
+            if let (PresenceNews::Changed(PresenceKind::Update), Some(changed)) = (news, changed) {
                 listener(changed, all)
             }
         })
@@ -211,7 +221,12 @@ impl<C: Codec> Channel<C> {
 
     /// Everyone present, after every join, leave and update.
     pub fn on_users_change(&self, listener: impl Fn(&<C::Payload as Payload>::List) + 'static) -> Subscription {
-        self.on_presence(move |_, _, all| listener(all))
+        // Every announced change, and once after a rejoin: not for each arrival or departure it found.
+        self.on_presence(move |news, _, all| {
+            if matches!(news, PresenceNews::Changed(_) | PresenceNews::Synced) {
+                listener(all)
+            }
+        })
     }
 
     /// Calls `listener` with the current state at once, then on every change.
@@ -230,7 +245,7 @@ impl<C: Codec> Channel<C> {
 
     fn on_presence(
         &self,
-        listener: impl Fn(PresenceKind, &C::Payload, &<C::Payload as Payload>::List) + 'static,
+        listener: impl Fn(PresenceNews, Option<&C::Payload>, &<C::Payload as Payload>::List) + 'static,
     ) -> Subscription {
         let id = self.with_listeners(|l| l.presence.add(Rc::new(listener)));
         self.subscription(move |l| drop(l.presence.remove(id)))

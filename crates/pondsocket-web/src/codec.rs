@@ -19,6 +19,14 @@ pub trait Codec: 'static {
     /// in it, in order. A frame that is not text (binary frames arrive as `ArrayBuffer`s) is one error,
     /// [`FrameErrorKind::Binary`](pondsocket_proto::FrameErrorKind::Binary): the protocol has none.
     fn decode(data: &JsValue, each: &mut dyn FnMut(Decoded<'_, Self::Payload>));
+
+    /// Who is in `presence` and not in `previous` (arrived), and the reverse (departed): by the JS `key` function's
+    /// value for each entry where the host gives one, else by deep equality.
+    fn presence_diff(
+        previous: &<Self::Payload as Payload>::List,
+        presence: &<Self::Payload as Payload>::List,
+        key: Option<&js_sys::Function>,
+    ) -> (Vec<Self::Payload>, Vec<Self::Payload>);
 }
 
 /// Frames decoded by `serde_json`; payloads are [`JsonObject`](pondsocket_proto::JsonObject)s.
@@ -38,6 +46,17 @@ impl Codec for JsonCodec {
         for message in pondsocket_proto::json::decode_frame(&text) {
             each(message);
         }
+    }
+
+    fn presence_diff(
+        previous: &<Self::Payload as Payload>::List,
+        presence: &<Self::Payload as Payload>::List,
+        _key: Option<&js_sys::Function>,
+    ) -> (Vec<Self::Payload>, Vec<Self::Payload>) {
+        let missing = |from: &[pondsocket_proto::JsonObject], other: &[pondsocket_proto::JsonObject]| {
+            from.iter().filter(|p| !other.iter().any(|o| o.same_value(p))).cloned().collect()
+        };
+        (missing(presence, previous), missing(previous, presence))
     }
 }
 

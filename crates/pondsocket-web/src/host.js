@@ -142,3 +142,23 @@ export function awaitParams(source, done, fail) {
   );
   return () => { live = false; };
 }
+// What the page says of itself, as `report(kind)`: 0 offline, 1 online, 2 visible, 3 hidden, 4 focus, 5 into the
+// back/forward cache, 6 back from it. The current visibility (and the network, if it is away) is reported at once.
+// Returns the function that removes the listeners; undefined where there is no page (Node), which reports nothing.
+export function watchPage(report) {
+  const win = globalThis.window;
+  const doc = globalThis.document;
+  if (win === undefined || doc === undefined || typeof win.addEventListener !== 'function') return undefined;
+  const listeners = [
+    [win, 'offline', () => report(0)],
+    [win, 'online', () => report(1)],
+    [doc, 'visibilitychange', () => report(doc.visibilityState === 'hidden' ? 3 : 2)],
+    [win, 'focus', () => report(4)],
+    [win, 'pagehide', (event) => event.persisted && report(5)],
+    [win, 'pageshow', (event) => event.persisted && report(6)],
+  ];
+  for (const [target, name, listener] of listeners) target.addEventListener(name, listener);
+  report(doc.visibilityState === 'hidden' ? 3 : 2);
+  if (globalThis.navigator?.onLine === false) report(0);
+  return () => { for (const [target, name, listener] of listeners) target.removeEventListener(name, listener); };
+}

@@ -24,6 +24,7 @@
 mod channel;
 mod codec;
 mod listeners;
+mod page;
 mod params;
 mod platform;
 mod runtime;
@@ -42,7 +43,10 @@ pub use codec::JsonCodec;
 pub use codec::{Codec, Decoded};
 #[cfg(feature = "serde")]
 pub use pondsocket_proto::JsonObject;
-pub use pondsocket_proto::{ChannelError, ChannelState, ConnectionState, Options, Payload, Transport, TransportChoice};
+pub use pondsocket_proto::{
+    ChannelError, ChannelState, ConnectionState, LogLevel, LogRecord, Options, Payload, RequestHandle, Transport,
+    TransportChoice,
+};
 pub use runtime::ResponseCallback;
 
 use runtime::Shared;
@@ -70,6 +74,9 @@ pub struct HostOptions {
     /// Called before every connection attempt; returns the params (a flat array: key, value, ...) or a promise of
     /// them, which replace those of the endpoint's query.
     pub params: Option<Function>,
+    /// After a rejoin, who arrived or left is told by this key of each presence (`presenceKey`), instead of by
+    /// deep equality.
+    pub presence_key: Option<Function>,
 }
 
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.
@@ -169,6 +176,13 @@ impl<C: Codec> Client<C> {
     pub fn on_error(&self, listener: impl Fn(&pondsocket_proto::Error<C::Payload>) + 'static) -> Subscription {
         let id = self.shared.inner.borrow_mut().error_listeners.add(Rc::new(listener));
         Subscription::new(&self.shared, move |inner| drop(inner.error_listeners.remove(id)))
+    }
+
+    /// The debug log (with [`Options::log`]): state changes, attempts (the endpoint without its query), backoff
+    /// delays, joins, declines, timeouts, dropped frames. Never a payload nor the query string.
+    pub fn on_log(&self, listener: impl Fn(&pondsocket_proto::LogRecord<C::Payload>) + 'static) -> Subscription {
+        let id = self.shared.inner.borrow_mut().log_listeners.add(Rc::new(listener));
+        Subscription::new(&self.shared, move |inner| drop(inner.log_listeners.remove(id)))
     }
 
     /// Each reconnect the client plans: its attempt number (from 1) and the delay in milliseconds.

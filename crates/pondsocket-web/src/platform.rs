@@ -27,6 +27,9 @@ extern "C" {
     /// called first.
     #[wasm_bindgen(js_name = awaitParams)]
     pub(crate) fn await_params(source: &Function, done: &Function, fail: &Function) -> Function;
+    /// Reports the page's events to `report`; the function returned stops it. `None` where there is no page.
+    #[wasm_bindgen(js_name = watchPage)]
+    pub(crate) fn watch_page(report: &Function) -> Option<Function>;
     /// A Server-Sent Events connection, read and written by the host (`openEventStream` in host.js).
     pub(crate) type EventStream;
     #[wasm_bindgen(js_name = openEventStream, catch)]

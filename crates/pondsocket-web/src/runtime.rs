@@ -6,13 +6,14 @@
 //! the client or its channels. A callback that causes more outputs does not drain them itself: the loop already
 //! running picks them up in order.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
 use crate::codec::Codec;
 use crate::listeners::Listeners;
+use crate::page::PageWatch;
 use crate::params::ParamsWait;
 use crate::platform::{self, now};
 use crate::timer::WakeTimer;
@@ -20,17 +21,27 @@ use crate::transport::Connection;
 use pondsocket_proto::map::Map;
 use pondsocket_proto::ordered::Ordered;
 use pondsocket_proto::{
-    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, Instant, Output,
-    Payload, PresenceKind, RequestHandle, SocketId, Transport,
+    ChannelError, ChannelEvent, ChannelId, ChannelState, ClientCore, ConnectionState, Error, Event, Instant, LogRecord,
+    Output, Payload, PresenceKind, RequestHandle, SocketId, Transport,
 };
 
 pub(crate) type StateListener = dyn Fn(ConnectionState);
 pub(crate) type ErrorListener<P> = dyn Fn(&Error<P>);
 pub(crate) type ReconnectListener = dyn Fn(u32, u64);
+pub(crate) type LogListener<P> = dyn Fn(&LogRecord<P>);
 pub(crate) type MessageListener<P> = dyn Fn(&str, &P);
 /// A message's payload and its event's query string ("" when it has none).
 pub(crate) type EventListener<P> = dyn Fn(&P, &str);
-pub(crate) type PresenceListener<P> = dyn Fn(PresenceKind, &P, &<P as Payload>::List);
+/// What a presence listener hears: a change the server announced, or, after a rejoin, who arrived and who left
+/// while the connection was away, then the new list once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PresenceNews {
+    Changed(PresenceKind),
+    Arrived,
+    Departed,
+    Synced,
+}
+pub(crate) type PresenceListener<P> = dyn Fn(PresenceNews, Option<&P>, &<P as Payload>::List);
 pub(crate) type ChannelStateListener = dyn Fn(ChannelState);
 pub(crate) type ChannelErrorListener = dyn Fn(&ChannelError);
 /// Called once with a request's outcome.
@@ -63,6 +74,7 @@ pub(crate) struct Inner<C: Codec> {
     pub(crate) state_listeners: Listeners<StateListener>,
     pub(crate) error_listeners: Listeners<ErrorListener<C::Payload>>,
     pub(crate) reconnect_listeners: Listeners<ReconnectListener>,
+    pub(crate) log_listeners: Listeners<LogListener<C::Payload>>,
     pub(crate) channels: Ordered<ChannelId, ChannelListeners<C::Payload>>,
     pub(crate) requests: Ordered<RequestHandle, ResponseCallback<C::Payload>>,
 }
@@ -74,11 +86,13 @@ pub(crate) struct Shared<C: Codec> {
     draining: Cell<bool>,
     /// Channel handles dropped while the runtime was borrowed; released at the next drain.
     deferred_releases: RefCell<Vec<ChannelId>>,
+    /// The page's listeners, for as long as the client lives (none in Node).
+    page: OnceCell<PageWatch>,
 }
 
 impl<C: Codec> Shared<C> {
     pub(crate) fn new(core: ClientCore<C::Payload>, host: crate::HostOptions) -> Rc<Self> {
-        Rc::new_cyclic(|weak| Shared {
+        let shared = Rc::new_cyclic(|weak| Shared {
             inner: RefCell::new(Inner {
                 core,
                 socket: None,
@@ -86,13 +100,20 @@ impl<C: Codec> Shared<C> {
                 state_listeners: Listeners::default(),
                 error_listeners: Listeners::default(),
                 reconnect_listeners: Listeners::default(),
+                log_listeners: Listeners::default(),
                 channels: Ordered::default(),
                 requests: Ordered::default(),
             }),
             timer: WakeTimer::new(weak.clone()),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
-        })
+            page: OnceCell::new(),
+        });
+        // Once the client exists: the watch reports the page's state at once.
+        if let Some(watch) = PageWatch::start(Rc::downgrade(&shared)) {
+            let _ = shared.page.set(watch);
+        }
+        shared
     }
 
     /// Runs `input` on the core, then carries out what it asked for.
@@ -294,6 +315,12 @@ fn deliver<C: Codec>(shared: &Rc<Shared<C>>, event: Event<C::Payload>) {
             }
         }
         Event::Error(error) => shared.report(&error),
+        Event::Log(record) => {
+            let listeners = shared.inner.borrow().log_listeners.snapshot();
+            for (_, listener) in listeners.iter() {
+                listener(&record);
+            }
+        }
         Event::Response(handle, outcome) => {
             let callback = shared.inner.borrow_mut().requests.remove(&handle);
             if let Some(callback) = callback {
@@ -345,7 +372,25 @@ fn deliver_to_channel<C: Codec>(shared: &Rc<Shared<C>>, id: ChannelId, event: Ch
         ChannelEvent::Presence { kind, changed, presence } => {
             let listeners = snapshot!(presence);
             for (_, listener) in listeners.iter() {
-                listener(kind, &changed, &presence);
+                listener(PresenceNews::Changed(kind), Some(&changed), &presence);
+            }
+        }
+        ChannelEvent::PresenceSync { previous, presence } => {
+            let listeners = snapshot!(presence);
+            // The diff may call the host's `presenceKey` (user code): nothing is borrowed here.
+            let key = shared.inner.borrow().host.presence_key.clone();
+            let (arrived, departed) = C::presence_diff(&previous, &presence, key.as_ref());
+            let news = arrived
+                .iter()
+                .map(|p| (PresenceNews::Arrived, p))
+                .chain(departed.iter().map(|p| (PresenceNews::Departed, p)));
+            for (news, changed) in news {
+                for (_, listener) in listeners.iter() {
+                    listener(news, Some(changed), &presence);
+                }
+            }
+            for (_, listener) in listeners.iter() {
+                listener(PresenceNews::Synced, None, &presence);
             }
         }
         ChannelEvent::Declined(error) | ChannelEvent::Error(error) => {
