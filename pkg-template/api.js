@@ -119,45 +119,108 @@ function definePondSocket(wasm) {
   const define = (Class, name, value) =>
     Object.defineProperty(Class.prototype, name, { value, writable: true, configurable: true });
 
+  // An AbortSignal option (`{ signal }`), checked; undefined when none is given.
+  const signalOf = (options, name) => {
+    if (options === undefined || options === null) return undefined;
+    if (typeof options !== 'object') throw new TypeError('`' + name + '` must be an object, got ' + kind(options));
+    const { signal } = options;
+    if (signal !== undefined && (typeof signal !== 'object' || signal === null
+      || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+      throw new TypeError('`' + name + '.signal` must be an AbortSignal, got ' + kind(signal));
+    }
+    return signal;
+  };
+  const abortReason = (signal) => signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+  // A subscription that also ends when `signal` aborts (at once if it already has).
+  const untilAborted = (unsubscribe, signal) => {
+    if (signal === undefined) return unsubscribe;
+    if (signal.aborted) {
+      unsubscribe();
+      return unsubscribe;
+    }
+    signal.addEventListener('abort', unsubscribe, { once: true });
+    return () => {
+      signal.removeEventListener('abort', unsubscribe);
+      unsubscribe();
+    };
+  };
+
   // The subscription methods, each a call of the class's one `__on` export (one shim in the wasm, not eleven), with
-  // the method's index in the list as its kind. Kind 1 of a channel, onMessageEvent, is defined below.
+  // the method's index in the list as its kind, and an optional last argument `{ signal }`. Kind 1 of a channel,
+  // onMessageEvent, is defined below.
   const subscriptions = (Class, names) => names.forEach((name, at) => name && define(Class, name, Class === wasm.Channel
-    ? function (callback) { return this.__on(at, undefined, callback); }
-    : function (callback) { return this.__on(at, callback); }));
+    ? function (callback, options) {
+      const signal = signalOf(options, 'options');
+      return untilAborted(this.__on(at, undefined, callback), signal);
+    }
+    : function (callback, options) {
+      const signal = signalOf(options, 'options');
+      return untilAborted(this.__on(at, callback), signal);
+    }));
   subscriptions(wasm.PondClient, ['onConnectionChange', 'onError', 'onReconnectScheduled']);
   subscriptions(wasm.Channel, ['onMessage', null, 'onJoin', 'onLeave', 'onPresenceChange', 'onUsersChange',
     'onChannelStateChange', 'onError']);
 
   // `callback(payload, { params, query })`. A plain name is routed in the wasm by name (its query string, if any,
   // comes as a second argument); a pattern is matched here against every message of the channel.
-  define(wasm.Channel, 'onMessageEvent', function (event, callback) {
+  define(wasm.Channel, 'onMessageEvent', function (event, callback, options) {
+    const signal = signalOf(options, 'options');
     if (!isPattern(event)) {
-      return this.__on(1, event, typeof callback !== 'function' ? callback
-        : (payload, query) => callback(payload, query === undefined ? NO_PARAMS : { params: {}, query: queryOf(query) }));
+      return untilAborted(this.__on(1, event, typeof callback !== 'function' ? callback
+        : (payload, query) => callback(payload, query === undefined ? NO_PARAMS : { params: {}, query: queryOf(query) })),
+      signal);
     }
     // Compiled once, here: each message is only matched.
     const route = compileRoute(event);
     mustBeFunction(callback);
-    return this.__on(0, undefined, (name, payload) => {
+    return untilAborted(this.__on(0, undefined, (name, payload) => {
       const eventParams = matchRoute(route, name);
       if (eventParams !== null) callback(payload, eventParams);
-    });
+    }), signal);
   });
 
   const { sendMessage, sendForResponse } = wasm.Channel.prototype;
   define(wasm.Channel, 'sendMessage', function (event, payload, params) {
     return sendMessage.call(this, eventName(event, params), payload);
   });
-  // (event, payload, timeoutMs?), or (event, payload, params, timeoutMs?): an object third argument is the route's
-  // params, as upstream reads it.
-  define(wasm.Channel, 'sendForResponse', function (event, payload, paramsOrTimeout, timeoutMs) {
-    const hasParams = typeof paramsOrTimeout === 'object' && paramsOrTimeout !== null;
+  // (event, payload, timeoutMs | { timeoutMs, signal }?) for a plain name, (event, payload, params, timeoutMs |
+  // { timeoutMs, signal }?) for a pattern: a third-argument object is the route's params only when the event has
+  // params; a number in either place is the timeout. Upstream's (event, payload, params, timeoutMs) on a plain name
+  // still takes the timeout. Aborting the signal rejects with its reason, forgets the request and drops a late reply.
+  define(wasm.Channel, 'sendForResponse', function (event, payload, third, fourth) {
+    const pattern = isPattern(event);
+    let params;
+    let options = third;
+    if (pattern && typeof third !== 'number') {
+      params = third;
+      options = fourth;
+    } else if (!pattern && typeof fourth === 'number') {
+      options = fourth;
+    }
+    let signal;
+    let timeoutMs = options;
     try {
-      event = eventName(event, hasParams ? paramsOrTimeout : undefined);
+      if (typeof options !== 'number' && options !== undefined && options !== null) {
+        signal = signalOf(options, 'options');
+        timeoutMs = options.timeoutMs;
+      }
+      event = eventName(event, params);
     } catch (error) {
       return Promise.reject(error);
     }
-    return sendForResponse.call(this, event, payload, hasParams ? timeoutMs : paramsOrTimeout);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const reply = sendForResponse.call(this, event, payload, timeoutMs);
+    if (signal === undefined) return reply;
+    const request = wasm.__lastRequest();
+    return new Promise((resolve, reject) => {
+      const abort = () => {
+        reject(abortReason(signal));
+        this.__abort(request);
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      const done = () => signal.removeEventListener('abort', abort);
+      reply.then((value) => { done(); resolve(value); }, (error) => { done(); reject(error); });
+    });
   });
 
   const isDefinition = (value) => typeof value === 'object' && value !== null && value.kind === 'pondsocket.channel';
@@ -183,6 +246,23 @@ function definePondSocket(wasm) {
       build: (params) => buildRoute(path, params),
     });
   };
+
+  // Disposal (`using client = new PondClient(...)`, TypeScript 5.2+): a client disconnects and frees its handle; a
+  // channel leaves and frees its handle. Once only: a disposed handle is gone.
+  const dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
+  const disposed = new WeakSet();
+  define(wasm.PondClient, dispose, function () {
+    if (disposed.has(this)) return;
+    disposed.add(this);
+    this.disconnect();
+    this.free();
+  });
+  define(wasm.Channel, dispose, function () {
+    if (disposed.has(this)) return;
+    disposed.add(this);
+    this.leave();
+    this.free();
+  });
 
   // Upstream's class for Server-Sent Events: a PondClient whose transport is SSE (its options add withCredentials).
   class SSEClient extends wasm.PondClient {

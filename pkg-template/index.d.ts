@@ -6,6 +6,24 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export type PondObject = Record<string, unknown>;
 export type Unsubscribe = () => void;
 
+/** Added: the last argument of every `on*` method: aborting `signal` unsubscribes. */
+export interface SubscriptionOptions {
+  signal?: AbortSignal;
+}
+
+/** Added: a request's options: its timeout, and a signal that gives it up (rejecting with the signal's reason). */
+export interface RequestOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+// `using client = new PondClient(...)` (TypeScript 5.2+) with any `lib`: declared as @types/node declares it.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** Also a namespace of types, as upstream's enum is: `let s: ConnectionState.CONNECTED`. */
 export declare const ConnectionState: {
   readonly DISCONNECTED: 'disconnected';
@@ -172,9 +190,9 @@ type SendArguments<Payload, Event extends string> = keyof Params<Event> extends 
   : [payload: Payload, params: Params<Event>];
 type RequestArguments<Payload, Event extends string> = keyof Params<Event> extends never
   ? Record<never, never> extends Payload
-    ? [payload?: Payload, timeoutMs?: number]
-    : [payload: Payload, timeoutMs?: number]
-  : [payload: Payload, params: Params<Event>, timeoutMs?: number];
+    ? [payload?: Payload, options?: number | RequestOptions]
+    : [payload: Payload, options?: number | RequestOptions]
+  : [payload: Payload, params: Params<Event>, options?: number | RequestOptions];
 
 export interface ClientOptions {
   /** Milliseconds for the socket to open and the server to accept the connection. Default 10000. */
@@ -206,6 +224,18 @@ export interface ClientOptions {
   transport?: 'websocket' | 'sse' | 'auto';
   /** SSE: send cookies with the event stream and the POSTs to another origin (`credentials: 'include'`). */
   withCredentials?: boolean;
+  /**
+   * Added: the debug log, off by default: each state change, attempt (the endpoint without its query string),
+   * backoff delay, join, decline, timeout and dropped frame, with the channel and request id. Never a payload, a
+   * param or the query string.
+   */
+  logger?: (level: 'debug' | 'info' | 'warn', message: string, fields: Record<string, string>) => void;
+  /**
+   * Added: after a reconnect, the new presence list comes once through onUsersChange, and onJoin/onLeave fire only
+   * for who arrived or left meanwhile, compared by deep equality, or by this key when the presence carries something
+   * that changes with every connection (a connection id).
+   */
+  presenceKey?: (presence: any) => string;
 }
 
 /** The options of SSEClient (upstream's name): the client's, over Server-Sent Events. */
@@ -259,13 +289,18 @@ export declare class PondClient {
     },
   ): Channel<Schema, Presence>;
   /** Called at once with the current state, then on every change. */
-  onConnectionChange(callback: (state: ConnectionState) => void): Unsubscribe;
+  onConnectionChange(callback: (state: ConnectionState) => void, options?: SubscriptionOptions): Unsubscribe;
   /** Malformed frames, server errors, socket trouble, callbacks that threw. */
-  onError(callback: (error: Error) => void): Unsubscribe;
+  onError(callback: (error: Error) => void, options?: SubscriptionOptions): Unsubscribe;
   /** Added: each reconnect the client plans. */
-  onReconnectScheduled(callback: (info: { attempt: number; delayMs: number }) => void): Unsubscribe;
+  onReconnectScheduled(
+    callback: (info: { attempt: number; delayMs: number }) => void,
+    options?: SubscriptionOptions,
+  ): Unsubscribe;
   /** Frees the wasm memory of this handle at once instead of at garbage collection. */
   free(): void;
+  /** Added: disconnects and frees this handle (`using client = new PondClient(...)`). */
+  [Symbol.dispose](): void;
 }
 
 /** A PondClient over Server-Sent Events, as upstream's SSEClient (an `http(s)` or `ws(s)` endpoint alike). */
@@ -304,7 +339,9 @@ export declare class Channel<
   ): void;
   /**
    * Resolves with the reply carrying this request's id; rejects with ResponseTimeoutError, RequestCancelledError,
-   * or PondRouteError. `(event, payload, params, timeoutMs?)` for a pattern event, else `(event, payload, timeoutMs?)`.
+   * or PondRouteError. `(event, payload, params, options?)` for a pattern event, else `(event, payload, options?)`;
+   * `options` is the timeout in milliseconds or, added, `{ timeoutMs, signal }`: aborting the signal rejects with its
+   * reason (an `AbortError` DOMException when none was given), forgets the request and drops a late reply.
    */
   sendForResponse<Event extends ResponseEventName<Schema>>(
     event: Event,
@@ -314,30 +351,38 @@ export declare class Channel<
   sendForResponse<R extends AnyObject = PondObject>(
     event: UntypedEventName<Schema>,
     payload?: AnyObject,
-    ...args: [timeoutMs?: number] | [params: Record<string, string>, timeoutMs?: number]
+    ...args: [options?: number | RequestOptions] | [params: Record<string, string>, options?: number | RequestOptions]
   ): Promise<R>;
   onMessage<Event extends EventName<Schema>>(
     callback: (event: Event, payload: EventPayload<ChannelEvents<Schema>, Event>) => void,
+    options?: SubscriptionOptions,
   ): Unsubscribe;
   /** Messages of one event, or of every event matching a pattern (its params and the query string come second). */
   onMessageEvent<Event extends EventName<Schema>>(
     event: Event,
     callback: (payload: EventPayload<ChannelEvents<Schema>, Event>, eventParams: EventParams<Event>) => void,
+    options?: SubscriptionOptions,
   ): Unsubscribe;
   /** Added (pondsocket-wasm's earlier form): an untyped channel's messages, with the payload type given. */
   onMessageEvent<T extends AnyObject = PondObject>(
     event: UntypedEventName<Schema>,
     callback: (payload: T, eventParams: EventParams<string>) => void,
+    options?: SubscriptionOptions,
   ): Unsubscribe;
-  onJoin(callback: (presence: ChannelPresence<Schema, Presence>) => void): Unsubscribe;
-  onLeave(callback: (presence: ChannelPresence<Schema, Presence>) => void): Unsubscribe;
-  onPresenceChange(callback: (change: PresenceChange<ChannelPresence<Schema, Presence>>) => void): Unsubscribe;
-  onUsersChange(callback: (presence: ChannelPresence<Schema, Presence>[]) => void): Unsubscribe;
+  onJoin(callback: (presence: ChannelPresence<Schema, Presence>) => void, options?: SubscriptionOptions): Unsubscribe;
+  onLeave(callback: (presence: ChannelPresence<Schema, Presence>) => void, options?: SubscriptionOptions): Unsubscribe;
+  onPresenceChange(
+    callback: (change: PresenceChange<ChannelPresence<Schema, Presence>>) => void,
+    options?: SubscriptionOptions,
+  ): Unsubscribe;
+  onUsersChange(callback: (presence: ChannelPresence<Schema, Presence>[]) => void, options?: SubscriptionOptions): Unsubscribe;
   /** Called at once with the current state, then on every change. */
-  onChannelStateChange(callback: (state: ChannelState) => void): Unsubscribe;
-  onError(callback: (error: PondErrorPayload) => void): Unsubscribe;
+  onChannelStateChange(callback: (state: ChannelState) => void, options?: SubscriptionOptions): Unsubscribe;
+  onError(callback: (error: PondErrorPayload) => void, options?: SubscriptionOptions): Unsubscribe;
   /** Frees the wasm memory of this handle at once instead of at garbage collection. */
   free(): void;
+  /** Added: leaves the channel and frees this handle (`using channel = client.createChannel(...)`). */
+  [Symbol.dispose](): void;
 }
 
 /** A schema for definePondChannel: `definePondSchema<ChatSchema>()`; the value carries only the type. */

@@ -2,10 +2,10 @@
 // not it are dead ports). The cluster suite (cluster.test.mjs) does the same across real nodes sharing Redis.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 
 import * as api from 'pondsocket-wasm';
-import { url, until, next, stateIs, connected, overTransport, transport, watchUncaught } from './helpers.mjs';
+import { url, until, next, stateIs, connected, overTransport, transport, watchUncaught, proxy } from './helpers.mjs';
 
 const { ConnectionError } = api;
 const PondClient = overTransport(api.PondClient);
@@ -180,24 +180,3 @@ test('a lost connection waits a random 0 to baseReconnectDelay before its first 
   // The backoff's own jitter keeps half the delay fixed ([500, 1000]); this window starts at 0.
   assert.ok(delays.some((d) => d < 500), delays.join(' '));
 });
-
-/** A TCP relay to `target`'s host and port: `dropAll()` cuts every connection through it, as a dying server would. */
-async function proxy(target) {
-  const { hostname, port, pathname, protocol } = new URL(target);
-  const sockets = new Set();
-  const server = createServer((inbound) => {
-    const outbound = connect(Number(port), hostname);
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `${protocol}//127.0.0.1:${server.address().port}${pathname}`,
-    dropAll: () => { for (const s of sockets) s.destroy(); },
-    close: () => server.close(),
-  };
-}

@@ -1,4 +1,6 @@
-// Shared by the Node suites: the server's address, unique names, and waiting for events instead of sleeping.
+// Shared by the Node suites: the server's address, unique names, waiting for events instead of sleeping, a TCP relay.
+import { connect, createServer } from 'node:net';
+
 export const url = process.env.PONDSOCKET_TEST_URL;
 if (!url) throw new Error('PONDSOCKET_TEST_URL is not set: run through scripts/test-node.sh');
 export const control = process.env.PONDSOCKET_CONTROL_URL;
@@ -80,4 +82,33 @@ export function watchUncaught(before, after) {
     process.off('unhandledRejection', onUncaught);
     if (uncaught.length) throw new Error(`escaped to the process: ${uncaught.map(String).join('; ')}`);
   });
+}
+
+/** A TCP relay to `target`'s host and port: `dropAll()` cuts every connection through it, as a dying server would. */
+export async function proxy(target) {
+  const { hostname, port, pathname, protocol } = new URL(target);
+  const sockets = new Set();
+  let paused = false;
+  const server = createServer((inbound) => {
+    if (paused) {
+      inbound.destroy();
+      return;
+    }
+    const outbound = connect(Number(port), hostname);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `${protocol}//127.0.0.1:${server.address().port}${pathname}`,
+    dropAll: () => { for (const s of sockets) s.destroy(); },
+    /** While paused, connections are cut as they arrive: the server looks down. */
+    pause: () => { paused = true; },
+    resume: () => { paused = false; },
+    close: () => server.close(),
+  };
 }
