@@ -6,7 +6,8 @@
 #      the server restarts under them, errors show; screenshots in target/playwright/ (docs/demo.png is updated
 #      only by running scripts/demo.sh --check by hand)
 #   3. tests/playwright/cluster.test.mjs: a page on a real cluster (Redis, Python nodes) fails over when its node dies
-#   4. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser; and in the same
+#   4. tests/playwright/life.test.mjs (Chromium): offline/online, visibility, focus, the back/forward cache
+#   5. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser; and in the same
 #      build, tests/node/upstream-suite.mjs (code written for @eleven-am/pondsocket-client) against both servers
 # Expects pkg/ built (scripts/build-pkg.sh; scripts/test.sh does that first), builds it if missing.
 set -euo pipefail
@@ -37,6 +38,11 @@ for engine in "${BROWSER_ENGINES[@]}"; do
   echo "== demo: tests/playwright/cluster.test.mjs in $(engine_label "$engine"): a page on a real cluster loses its node"
   PONDSOCKET_BROWSER=$engine timeout 300 node --test --test-reporter=spec tests/playwright/cluster.test.mjs
 done
+
+echo "== demo: tests/playwright/life.test.mjs in $(engine_label chromium): online, visibility, focus, back/forward cache"
+# Chromium only: it needs Playwright's offline emulation and history navigation, which the WebDriver shim for Firefox
+# and WebKit (webdriver.mjs) does not have.
+timeout 300 node --test --test-reporter=spec tests/playwright/life.test.mjs
 
 echo "== demo: tests/vite, an app importing the package by name, built by Vite"
 stop_test_servers

@@ -1,13 +1,14 @@
 // Life in a real tab, in Chromium (Playwright: offline emulation, history navigation): a client whose next planned
 // attempt is a minute away tries at once when the network comes back, when the page becomes visible, and when it gets
 // the focus; the back/forward cache closes the connection and restores it. The server is one upstream Python node
-// (tests/support/cluster.mjs), stopped and started under the page; the page imports the package from /pkg/.
+// (tests/support/cluster.mjs), stopped and started under the page; the page, served here, imports the package from /pkg/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
 
-import { launch, playwright, ROOT } from './lib.mjs';
+import { CHROMIUM_ARGS, playwright, ROOT } from './lib.mjs';
 import { clusterAvailable, startCluster } from '../support/cluster.mjs';
 
 const skip = clusterAvailable() ? false : 'redis-server is not installed (scripts/setup.sh installs it)';
@@ -23,7 +24,7 @@ function site() {
 
 // In the page: a client with a minute's backoff, its events logged on `window.life`.
 async function openClient(endpoint) {
-  const { PondClient } = await import('/pkg/index.js');
+  const { PondClient } = window.pkg;
   const client = new PondClient(endpoint, { token: 'good' }, { baseReconnectDelay: 60_000, maxReconnectDelay: 120_000 });
   const life = { client, states: [], planned: [], channelStates: [] };
   client.onConnectionChange((state) => life.states.push([state, performance.now()]));
@@ -36,20 +37,50 @@ async function openClient(endpoint) {
   window.life = life;
 }
 
+// The page's own server: the test server marks its files `Cache-Control: no-store`, which keeps a page that used a
+// WebSocket out of the back/forward cache ("websocket-used-with-ccns"); a site would rather say no-cache.
+async function serveSite() {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    try {
+      const body = readFileSync(join(SITE, path));
+      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
 const waitIn = (page, fn, arg, timeout = 20_000) => page.waitForFunction(fn, arg, { timeout, polling: 20 });
 
 test('in a real tab: online, visible and focus try at once; the back/forward cache closes and restores', { skip, timeout: 180_000 }, async (t) => {
   site();
-  const cluster = await startCluster({ nodes: 1, staticDir: SITE });
+  const cluster = await startCluster({ nodes: 1 });
   t.after(() => cluster.stop());
+  const served = await serveSite();
+  t.after(() => served.close());
   const [node] = cluster.nodes;
-  const browser = await launch();
+  // Playwright starts Chromium with --disable-back-forward-cache: without it, a page can be restored from the cache.
+  const browser = await playwright().chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
   t.after(() => browser.close());
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(new URL('/index.html', node.url).href);
+  await page.goto(new URL('/index.html', served.url).href);
+  // Loaded while the server is up: the tests stop it under the page.
+  await page.evaluate(async () => { window.pkg = await import('/pkg/index.js'); });
+  t.afterEach(async () => {
+    if (node.pid === null) await cluster.start(node.name);
+  });
 
   /** With the server down, a new client fails its first attempt and plans the next half a minute or more away. */
   async function waitingClient() {
@@ -97,23 +128,17 @@ test('in a real tab: online, visible and focus try at once; the back/forward cac
     await page.evaluate(openClient, node.ws);
     await waitIn(page, () => window.life.channel.channelState === 'JOINED');
     await page.evaluate(() => { window.marker = 'still here'; });
-    await page.goto(new URL('/other.html', node.url).href);
-    await page.goBack();
-    const restored = await page.evaluate(() => window.marker === 'still here');
-    if (!restored) {
-      // Chromium under automation may refuse to restore from the cache; then the same page runs the lifecycle with the
-      // events it would have seen (pagehide and pageshow with `persisted`).
-      t.diagnostic('the page was not restored from the back/forward cache: dispatching pagehide/pageshow instead');
-      await page.evaluate(openClient, node.ws);
-      await waitIn(page, () => window.life.channel.channelState === 'JOINED');
-      await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
-      await waitIn(page, () => window.life.channel.channelState === 'STALLED');
-      await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
-    }
+    await page.goto(new URL('/other.html', served.url).href);
+    // A page restored from the cache gets no load event, only pageshow.
+    await page.goBack({ waitUntil: 'commit' });
+    // Restored, not reloaded: the page's state is still there (an open WebSocket would have kept it out of the cache).
+    await waitIn(page, () => window.marker === 'still here', undefined, 5_000).catch(async (e) => {
+      const why = await page.evaluate(() => JSON.stringify(performance.getEntriesByType('navigation')[0]?.notRestoredReasons));
+      throw new Error(`not restored from the back/forward cache: ${why}`, { cause: e });
+    });
     await waitIn(page, () => window.life.channel.channelState === 'JOINED', undefined, 5_000);
     const seen = await page.evaluate(() => window.life.channelStates);
     assert.deepEqual(seen.slice(-2), ['STALLED', 'JOINED'], `stalled into the cache, joined out of it: ${seen}`);
-    console.log(`# back/forward cache: ${restored ? 'restored by the browser' : 'events dispatched'}`);
   });
   assert.deepEqual(problems, []);
 });
