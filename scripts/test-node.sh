@@ -28,6 +28,11 @@ cp tests/node/types/*.ts tests/node/types/*.cts "$app/"
 tsc=$PONDSOCKET_TOOLS/node_modules/typescript/bin/tsc
 (cd "$app" && node "$tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 \
   --lib es2022,dom typecheck.ts v0032.ts v0039.ts)
+echo "== node: type-check tests/node/types/dispose.ts (\`using\`, lib esnext.disposable) with TypeScript 5.9 and 5.4"
+for compiler in typescript typescript-5.4; do
+  (cd "$app" && node "$PONDSOCKET_TOOLS/node_modules/$compiler/bin/tsc" --noEmit --strict --module nodenext \
+    --moduleResolution nodenext --target es2022 --lib es2022,esnext.disposable,dom dispose.ts)
+done
 echo "== node: type-check tests/node/types/commonjs.cts (a CommonJS project) with TypeScript 5.9 and 5.4"
 for compiler in typescript typescript-5.4; do
   (cd "$app" && node "$PONDSOCKET_TOOLS/node_modules/$compiler/bin/tsc" --noEmit --strict --module node16 \

@@ -140,5 +140,28 @@ test('in a real tab: online, visible and focus try at once; the back/forward cac
     const seen = await page.evaluate(() => window.life.channelStates);
     assert.deepEqual(seen.slice(-2), ['STALLED', 'JOINED'], `stalled into the cache, joined out of it: ${seen}`);
   });
+  await t.test('AbortSignal and Symbol.dispose in the page', async () => {
+    const outcome = await page.evaluate(async () => {
+      const { client, channel } = window.life;
+      const controller = new AbortController();
+      const request = channel.sendForResponse('late', { delayMs: 300 }, { signal: controller.signal });
+      controller.abort();
+      const aborted = await request.then(() => 'resolved', (e) => `${e.constructor.name} ${e.name}`);
+      let heard = 0;
+      const listening = new AbortController();
+      channel.onMessageEvent('message', () => { heard += 1; }, { signal: listening.signal });
+      listening.abort();
+      let kept = 0;
+      channel.onMessageEvent('message', () => { kept += 1; });
+      channel.sendMessage('broadcast', { n: 1 });
+      // The server answers in order: the broadcast has come back before the echo does.
+      const echo = await channel.sendForResponse('echo', { n: 2 });
+      if (kept !== 1) throw new Error(`the broadcast came back ${kept} times`);
+      channel[Symbol.dispose]();
+      client[Symbol.dispose]();
+      return { aborted, heard, echo, disposed: typeof Symbol.dispose === 'symbol' };
+    });
+    assert.deepEqual(outcome, { aborted: 'DOMException AbortError', heard: 0, echo: { n: 2 }, disposed: true });
+  });
   assert.deepEqual(problems, []);
 });
