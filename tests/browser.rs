@@ -58,7 +58,7 @@ async fn connection_states_in_order() -> TestResult {
 
     let late = Log::new();
     let sink = late.clone();
-    client.on_connection_change(move |s| sink.push(s)).detach();
+    client.on_connection_change(move |s| sink.push(s)).forget();
     ensure_eq!(late.items(), vec![ConnectionState::Connected], "a late subscriber hears the current state at once");
 
     client.disconnect();
@@ -487,7 +487,7 @@ async fn unsubscribed_listener_hears_nothing_more() -> TestResult {
     let sink = first.clone();
     let first_sub = chat.on_message(move |_, p| sink.push(val(p)));
     let sink = second.clone();
-    chat.on_message(move |_, p| sink.push(val(p))).detach();
+    chat.on_message(move |_, p| sink.push(val(p))).forget();
     let sink = by_event.clone();
     let by_event_sub = chat.on_message_event("message", move |p| sink.push(val(p)));
 
@@ -675,7 +675,7 @@ async fn callbacks_may_call_back_into_the_client() -> TestResult {
                 Err(e) => problems.push(format!("create_channel() in a callback: {e:?}")),
             }
         })
-        .detach();
+        .forget();
     }
     // On a message, send a request, or leave.
     {
@@ -689,7 +689,7 @@ async fn callbacks_may_call_back_into_the_client() -> TestResult {
             Some("leave") => channel.leave(),
             _ => {}
         })
-        .detach();
+        .forget();
     }
 
     x.join()?;
@@ -737,7 +737,7 @@ async fn presence_and_error_callbacks_may_call_back_into_the_client() -> TestRes
                 spawn_local(async move { replies.push(reply.await.map(|r| val(&r))) });
             }
         })
-        .detach();
+        .forget();
     }
     // On a declined join's error, create and join another channel.
     let private = client.channel(&unique("/private/reentrant"), json!({}))?;
@@ -755,7 +755,7 @@ async fn presence_and_error_callbacks_may_call_back_into_the_client() -> TestRes
                 }
                 Err(e) => problems.push(format!("create_channel() in on_error: {e:?}")),
             })
-            .detach();
+            .forget();
     }
 
     chat.join()?;
@@ -907,5 +907,88 @@ async fn two_clients_on_two_servers_at_once() -> TestResult {
         json!({"still": true}),
         "still"
     );
+    Ok(())
+}
+
+/// RAII: dropping a subscription removes its listener; `forget()` keeps it.
+#[wasm_bindgen_test]
+async fn a_dropped_subscription_hears_nothing_more() -> TestResult {
+    let client = TestClient::connected(quick_options()).await?;
+    let chat = client.joined(&unique("/chat/raii-sub"), json!({})).await?;
+    let (dropped, kept) = (Log::new(), Log::new());
+    let sink = dropped.clone();
+    let subscription = chat.on_message_event("message", move |p| sink.push(val(p)));
+    let sink = kept.clone();
+    chat.on_message_event("message", move |p| sink.push(val(p))).forget();
+    chat.send_message("broadcast", &obj(json!({"m": 1})))?;
+    kept.wait("m=1", 2_000, |m| m.len() == 1).await?;
+    drop(subscription);
+    chat.send_message("broadcast", &obj(json!({"m": 2})))?;
+    kept.wait("m=2", 2_000, |m| m.len() == 2).await?;
+    ensure_eq!(dropped.items(), vec![json!({"m": 1})], "nothing after the drop");
+    Ok(())
+}
+
+/// RAII: dropping a request's future gives it up at once; its late reply is dropped, not delivered.
+#[wasm_bindgen_test]
+async fn a_dropped_future_cancels_its_request() -> TestResult {
+    let client = TestClient::connected(quick_options()).await?;
+    let chat = client.joined(&unique("/chat/raii-future"), json!({})).await?;
+    let heard = Log::new();
+    let sink = heard.clone();
+    chat.on_message(move |event, _| sink.push(event.to_owned())).forget();
+    let (_, before, _) = client.counts();
+    let future = chat.send_for_response("late", &obj(json!({"delayMs": 200})), None);
+    ensure_eq!(client.counts().1, before + 1, "pending while the future lives");
+    drop(future);
+    ensure_eq!(client.counts().1, before, "freed at once");
+    // A later request's reply comes after the dropped one's: by then the late reply has been dropped.
+    let echo = chat.send_for_response("late", &obj(json!({"delayMs": 400})), None).await?;
+    ensure_eq!(val(&echo), json!({"delayMs": 400}), "the next request");
+    ensure_eq!(heard.items(), Vec::<String>::new(), "the dropped request's reply was not delivered");
+    Ok(())
+}
+
+/// RAII: dropping the last handle of a client disconnects it; the others in the room see it leave.
+#[wasm_bindgen_test]
+async fn a_dropped_client_disconnects() -> TestResult {
+    let room = unique("/chat/raii-client");
+    let watcher = TestClient::connected(quick_options()).await?;
+    let watching = watcher.joined(&room, json!({"name": "watcher"})).await?;
+    let states = Log::new();
+    {
+        let client = pondsocket_web::Client::new(ws_url()?, &[("token", "good")], quick_options())?;
+        let sink = states.clone();
+        client.on_connection_change(move |s| sink.push(s)).forget();
+        client.connect();
+        let channel = client.create_channel(&room, &obj(json!({"name": "dropped"})))?;
+        channel.join()?;
+        watching.users.wait("two present", 5_000, |u| u.last().is_some_and(|u| u.len() == 2)).await?;
+        // `client` and `channel` go out of scope here: the last handles.
+    }
+    ensure_eq!(states.last(), Some(ConnectionState::Disconnected), "disconnected by the drop");
+    watching.users.wait("the dropped one left", 5_000, |u| u.last().is_some_and(|u| u.len() == 1)).await?;
+    Ok(())
+}
+
+/// A listener whose drop calls back into the client, dropped by unsubscribing: no borrow of ours is held then.
+#[wasm_bindgen_test]
+async fn a_listener_dropped_by_unsubscribing_may_call_the_client() -> TestResult {
+    struct CallsBack(pondsocket_web::Client, Log<ConnectionState>);
+    impl Drop for CallsBack {
+        fn drop(&mut self) {
+            self.1.push(self.0.state());
+            let _ = self.0.create_channel("/chat/from-a-drop", &JsonObject::empty());
+        }
+    }
+    let client = TestClient::connected(quick_options()).await?;
+    let chat = client.joined(&unique("/chat/raii-drop"), json!({})).await?;
+    let seen = Log::new();
+    let owned = CallsBack((*client).clone(), seen.clone());
+    let subscription = chat.on_message(move |_, _| {
+        let _ = &owned;
+    });
+    subscription.unsubscribe();
+    ensure_eq!(seen.items(), vec![ConnectionState::Connected], "the listener's drop ran and read the client");
     Ok(())
 }

@@ -814,7 +814,7 @@ async fn a_list_of_endpoints_moves_past_one_that_never_answers() -> TestResult {
     let client = pondsocket_web::Client::with_endpoints(&[blackhole_url()?, ws_url()?], &[("token", "good")], options)?;
     let states = Log::new();
     let sink = states.clone();
-    client.on_connection_change(move |s| sink.push(s)).detach();
+    client.on_connection_change(move |s| sink.push(s)).forget();
     let first = client.endpoint();
     ensure!(first.ends_with(&blackhole_url()?[5..]), "before connecting: the first, {first}");
     client.connect();

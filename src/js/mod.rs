@@ -42,6 +42,9 @@ impl JsPondClient {
             presence_key: connect.presence_key,
         };
         let client = Client::with_host(&endpoints, &params, options, host).map_err(|e| js_error(&e))?;
+        // A JS client stays connected until disconnect() or its disposal, whatever the garbage collector does with
+        // this handle, as upstream's does.
+        client.keep_connected_when_dropped();
         if let Some(logger) = connect.logger {
             let reporter = Reporter(client.downgrade());
             client
@@ -53,7 +56,7 @@ impl JsPondClient {
                         client.report(&Error::Callback(describe(&thrown)));
                     }
                 })
-                .detach();
+                .forget();
         }
         Ok(JsPondClient { client })
     }

@@ -351,11 +351,11 @@ impl TestClient {
         let client = Client::new(endpoint, params, options)?;
         let (states, errors, reconnects) = (Log::new(), Log::new(), Log::new());
         let sink = states.clone();
-        client.on_connection_change(move |s| sink.push(s)).detach();
+        client.on_connection_change(move |s| sink.push(s)).forget();
         let sink = errors.clone();
-        client.on_error(move |e| sink.push(e.clone())).detach();
+        client.on_error(move |e| sink.push(e.clone())).forget();
         let sink = reconnects.clone();
-        client.on_reconnect_scheduled(move |attempt, delay| sink.push((attempt, delay))).detach();
+        client.on_reconnect_scheduled(move |attempt, delay| sink.push((attempt, delay))).forget();
         Ok(TestClient { client, states, errors, reconnects })
     }
 
@@ -433,19 +433,19 @@ impl TestChannel {
             users: Log::new(),
         };
         let sink = this.states.clone();
-        this.channel.on_state_change(move |s| sink.push(s)).detach();
+        this.channel.on_state_change(move |s| sink.push(s)).forget();
         let sink = this.messages.clone();
-        this.channel.on_message(move |event, payload| sink.push((event.to_owned(), val(payload)))).detach();
+        this.channel.on_message(move |event, payload| sink.push((event.to_owned(), val(payload)))).forget();
         let sink = this.errors.clone();
-        this.channel.on_error(move |e| sink.push(e.clone())).detach();
+        this.channel.on_error(move |e| sink.push(e.clone())).forget();
         let sink = this.joins.clone();
-        this.channel.on_join(move |p| sink.push(val(p))).detach();
+        this.channel.on_join(move |p| sink.push(val(p))).forget();
         let sink = this.leaves.clone();
-        this.channel.on_leave(move |p| sink.push(val(p))).detach();
+        this.channel.on_leave(move |p| sink.push(val(p))).forget();
         let sink = this.updates.clone();
-        this.channel.on_presence_change(move |p, all| sink.push((val(p), all.iter().map(val).collect()))).detach();
+        this.channel.on_presence_change(move |p, all| sink.push((val(p), all.iter().map(val).collect()))).forget();
         let sink = this.users.clone();
-        this.channel.on_users_change(move |all| sink.push(all.iter().map(val).collect())).detach();
+        this.channel.on_users_change(move |all| sink.push(all.iter().map(val).collect())).forget();
         this
     }
 

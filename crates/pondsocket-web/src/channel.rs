@@ -11,6 +11,7 @@ use crate::codec::Codec;
 use crate::codec::JsonCodec;
 use crate::platform;
 use crate::runtime::{self, PresenceNews, ResponseCallback, Shared};
+use crate::{removed, Owner, Removed};
 use crate::Subscription;
 #[cfg(feature = "serde")]
 use pondsocket_proto::JsonObject;
@@ -21,6 +22,7 @@ use pondsocket_proto::{ChannelError, ChannelId, ChannelState, Error, Payload, Pr
 #[cfg(feature = "serde")]
 pub struct Channel<C: Codec = JsonCodec> {
     shared: Rc<Shared<C>>,
+    owner: Rc<Owner<C>>,
     id: ChannelId,
 }
 
@@ -29,13 +31,14 @@ pub struct Channel<C: Codec = JsonCodec> {
 #[cfg(not(feature = "serde"))]
 pub struct Channel<C: Codec> {
     shared: Rc<Shared<C>>,
+    owner: Rc<Owner<C>>,
     id: ChannelId,
 }
 
 impl<C: Codec> Clone for Channel<C> {
     fn clone(&self) -> Self {
         self.shared.inner.borrow_mut().core.retain_channel(self.id);
-        Channel { shared: self.shared.clone(), id: self.id }
+        Channel { shared: self.shared.clone(), owner: self.owner.clone(), id: self.id }
     }
 }
 
@@ -48,13 +51,13 @@ impl<C: Codec> Drop for Channel<C> {
 type Listeners<P> = runtime::ChannelListeners<P>;
 
 impl<C: Codec> Channel<C> {
-    pub(crate) fn new(shared: Rc<Shared<C>>, id: ChannelId) -> Self {
-        Channel { shared, id }
+    pub(crate) fn new(shared: Rc<Shared<C>>, owner: Rc<Owner<C>>, id: ChannelId) -> Self {
+        Channel { shared, owner, id }
     }
 
     /// The client this channel belongs to.
     pub fn client(&self) -> crate::Client<C> {
-        crate::Client { shared: self.shared.clone() }
+        crate::Client { shared: self.shared.clone(), owner: self.owner.clone() }
     }
 
     pub fn name(&self) -> String {
@@ -141,12 +144,13 @@ impl<C: Codec> Channel<C> {
         payload: &str,
         timeout_ms: Option<u64>,
     ) -> ResponseFuture<C::Payload> {
-        let slot = Rc::new(RefCell::new(FutureSlot { outcome: None, waker: None }));
+        let slot = Rc::new(RefCell::new(FutureSlot { outcome: None, waker: None, ended: false }));
         let filler = slot.clone();
         let callback: ResponseCallback<C::Payload> = Box::new(move |outcome| {
             let waker = {
                 let mut slot = filler.borrow_mut();
                 slot.outcome = Some(outcome);
+                slot.ended = true;
                 slot.waker.take()
             };
             // Woken with no borrow held: an executor may poll inside `wake`.
@@ -154,16 +158,29 @@ impl<C: Codec> Channel<C> {
                 waker.wake();
             }
         });
-        if let Err(error) = self.send_for_response_with(event, payload, timeout_ms, callback) {
-            slot.borrow_mut().outcome = Some(Err(error));
-        }
-        ResponseFuture { slot }
+        let cancel = match self.send_for_response_with(event, payload, timeout_ms, callback) {
+            Ok(handle) => {
+                let shared = Rc::downgrade(&self.shared);
+                Some(Box::new(move || {
+                    if let Some(shared) = shared.upgrade() {
+                        shared.when_free(move |shared| shared.inner.borrow_mut().core.cancel_request(handle));
+                    }
+                }) as Box<dyn FnOnce()>)
+            }
+            Err(error) => {
+                let mut slot = slot.borrow_mut();
+                slot.outcome = Some(Err(error));
+                slot.ended = true;
+                None
+            }
+        };
+        ResponseFuture { slot, cancel }
     }
 
     /// Every message, with its event name.
     pub fn on_message(&self, listener: impl Fn(&str, &C::Payload) + 'static) -> Subscription {
         let id = self.with_listeners(|l| l.message.add(Rc::new(listener)));
-        self.subscription(move |l| drop(l.message.remove(id)))
+        self.subscription(move |l| removed(l.message.remove(id)))
     }
 
     /// Messages whose event name is `event`, or `event` followed by a `?query`.
@@ -177,12 +194,12 @@ impl<C: Codec> Channel<C> {
         let id = self.with_listeners(|l| l.by_event.entry(event.to_owned()).or_default().add(Rc::new(listener)));
         let event = event.to_owned();
         self.subscription(move |l| {
-            if let Some(listeners) = l.by_event.get_mut(&event) {
-                drop(listeners.remove(id));
-                if listeners.is_empty() {
-                    l.by_event.remove(&event);
-                }
+            let listeners = l.by_event.get_mut(&event)?;
+            let listener = listeners.remove(id);
+            if listeners.is_empty() {
+                l.by_event.remove(&event);
             }
+            removed(listener)
         })
     }
 
@@ -234,13 +251,13 @@ impl<C: Codec> Channel<C> {
         let listener: Rc<runtime::ChannelStateListener> = Rc::new(listener);
         let id = self.with_listeners(|l| l.state.add(listener.clone()));
         listener(self.state());
-        self.subscription(move |l| drop(l.state.remove(id)))
+        self.subscription(move |l| removed(l.state.remove(id)))
     }
 
     /// Errors the server reported about this channel: a declined join, an eviction, a NOT_FOUND while joined.
     pub fn on_error(&self, listener: impl Fn(&ChannelError) + 'static) -> Subscription {
         let id = self.with_listeners(|l| l.error.add(Rc::new(listener)));
-        self.subscription(move |l| drop(l.error.remove(id)))
+        self.subscription(move |l| removed(l.error.remove(id)))
     }
 
     fn on_presence(
@@ -248,20 +265,16 @@ impl<C: Codec> Channel<C> {
         listener: impl Fn(PresenceNews, Option<&C::Payload>, &<C::Payload as Payload>::List) + 'static,
     ) -> Subscription {
         let id = self.with_listeners(|l| l.presence.add(Rc::new(listener)));
-        self.subscription(move |l| drop(l.presence.remove(id)))
+        self.subscription(move |l| removed(l.presence.remove(id)))
     }
 
     fn with_listeners<T>(&self, f: impl FnOnce(&mut Listeners<C::Payload>) -> T) -> T {
         f(self.shared.inner.borrow_mut().channels.get_or_insert_with(self.id, Default::default))
     }
 
-    fn subscription(&self, remove: impl FnOnce(&mut Listeners<C::Payload>) + 'static) -> Subscription {
+    fn subscription(&self, remove: impl FnOnce(&mut Listeners<C::Payload>) -> Removed + 'static) -> Subscription {
         let id = self.id;
-        Subscription::new(&self.shared, move |inner| {
-            if let Some(listeners) = inner.channels.get_mut(&id) {
-                remove(listeners);
-            }
-        })
+        Subscription::new(&self.shared, move |inner| inner.channels.get_mut(&id).and_then(remove))
     }
 }
 
@@ -285,31 +298,49 @@ impl Channel<JsonCodec> {
 struct FutureSlot<P> {
     outcome: Option<Result<P, Error<P>>>,
     waker: Option<Waker>,
+    /// The request ended (its outcome is or was in `outcome`).
+    ended: bool,
 }
 
-/// The outcome of [`Channel::send_for_response`].
+/// The outcome of [`Channel::send_for_response`]. Dropping it before it is ready gives the request up: its timer and
+/// slot are freed at once, and a late reply is dropped.
 #[cfg(feature = "serde")]
+#[must_use = "a request is given up when its future is dropped"]
 pub struct ResponseFuture<P = JsonObject> {
     slot: Rc<RefCell<FutureSlot<P>>>,
+    cancel: Option<Box<dyn FnOnce()>>,
 }
 
-/// The outcome of a request.
+/// The outcome of a request. Dropping it before it is ready gives the request up.
 #[cfg(not(feature = "serde"))]
+#[must_use = "a request is given up when its future is dropped"]
 pub struct ResponseFuture<P> {
     slot: Rc<RefCell<FutureSlot<P>>>,
+    cancel: Option<Box<dyn FnOnce()>>,
 }
 
 impl<P> Future for ResponseFuture<P> {
     type Output = Result<P, Error<P>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.slot.borrow_mut();
-        match slot.outcome.take() {
-            Some(outcome) => Poll::Ready(outcome),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
+        let previous = {
+            let mut slot = self.slot.borrow_mut();
+            if let Some(outcome) = slot.outcome.take() {
+                return Poll::Ready(outcome);
             }
+            slot.waker.replace(cx.waker().clone())
+        };
+        // A waker's drop is the executor's code: not while the slot is borrowed.
+        drop(previous);
+        Poll::Pending
+    }
+}
+
+impl<P> Drop for ResponseFuture<P> {
+    fn drop(&mut self) {
+        let ended = self.slot.borrow().ended;
+        if let (false, Some(cancel)) = (ended, self.cancel.take()) {
+            cancel();
         }
     }
 }

@@ -8,7 +8,7 @@
 //! let client = Client::new("wss://example.com/socket", &[("token", "secret")], Options::default())?;
 //! client.connect();
 //! let chat = client.create_channel("/chat/42", &JsonObject::parse(r#"{"name":"ann"}"#).unwrap())?;
-//! chat.on_message_event("message", |payload| web_log(payload.as_str())).detach();
+//! chat.on_message_event("message", |payload| web_log(payload.as_str())).forget();
 //! chat.join()?;
 //! let pong = chat.send_for_response("ping", &JsonObject::empty(), None).await?;
 //! # let _ = pong; Ok(()) }
@@ -33,6 +33,7 @@ mod sse;
 mod timer;
 mod transport;
 
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use js_sys::Function;
@@ -83,17 +84,19 @@ pub struct HostOptions {
 #[cfg(feature = "serde")]
 pub struct Client<C: Codec = JsonCodec> {
     shared: Rc<Shared<C>>,
+    owner: Rc<Owner<C>>,
 }
 
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.
 #[cfg(not(feature = "serde"))]
 pub struct Client<C: Codec> {
     shared: Rc<Shared<C>>,
+    owner: Rc<Owner<C>>,
 }
 
 impl<C: Codec> Clone for Client<C> {
     fn clone(&self) -> Self {
-        Client { shared: self.shared.clone() }
+        Client { shared: self.shared.clone(), owner: self.owner.clone() }
     }
 }
 
@@ -129,7 +132,9 @@ impl<C: Codec> Client<C> {
     ) -> Result<Self, pondsocket_proto::Error<C::Payload>> {
         let urls = platform::resolve_endpoints(endpoints, params).map_err(pondsocket_proto::Error::InvalidUrl)?;
         let core = pondsocket_proto::ClientCore::with_endpoints(urls, options, platform::random_seed())?;
-        Ok(Client { shared: Shared::new(core, host) })
+        let shared = Shared::new(core, host);
+        let owner = Rc::new(Owner { shared: Rc::downgrade(&shared), keep_connected: Cell::new(false) });
+        Ok(Client { shared, owner })
     }
 
     /// Starts connecting; reconnects by itself until [`Client::disconnect`].
@@ -161,7 +166,7 @@ impl<C: Codec> Client<C> {
         join_timeout: Option<u64>,
     ) -> Result<Channel<C>, pondsocket_proto::Error<C::Payload>> {
         let id = self.shared.with_core(|core, _| core.create_channel_with(name, params, join_timeout))?;
-        Ok(Channel::new(self.shared.clone(), id))
+        Ok(Channel::new(self.shared.clone(), self.owner.clone(), id))
     }
 
     /// Calls `listener` with the current state at once, then on every change.
@@ -169,26 +174,26 @@ impl<C: Codec> Client<C> {
         let listener: Rc<runtime::StateListener> = Rc::new(listener);
         let id = self.shared.inner.borrow_mut().state_listeners.add(listener.clone());
         listener(self.state());
-        Subscription::new(&self.shared, move |inner| drop(inner.state_listeners.remove(id)))
+        Subscription::new(&self.shared, move |inner| removed(inner.state_listeners.remove(id)))
     }
 
     /// Errors that concern no single call: malformed frames, server errors, socket trouble, callbacks that threw.
     pub fn on_error(&self, listener: impl Fn(&pondsocket_proto::Error<C::Payload>) + 'static) -> Subscription {
         let id = self.shared.inner.borrow_mut().error_listeners.add(Rc::new(listener));
-        Subscription::new(&self.shared, move |inner| drop(inner.error_listeners.remove(id)))
+        Subscription::new(&self.shared, move |inner| removed(inner.error_listeners.remove(id)))
     }
 
     /// The debug log (with [`Options::log`]): state changes, attempts (the endpoint without its query), backoff
     /// delays, joins, declines, timeouts, dropped frames. Never a payload nor the query string.
     pub fn on_log(&self, listener: impl Fn(&pondsocket_proto::LogRecord<C::Payload>) + 'static) -> Subscription {
         let id = self.shared.inner.borrow_mut().log_listeners.add(Rc::new(listener));
-        Subscription::new(&self.shared, move |inner| drop(inner.log_listeners.remove(id)))
+        Subscription::new(&self.shared, move |inner| removed(inner.log_listeners.remove(id)))
     }
 
     /// Each reconnect the client plans: its attempt number (from 1) and the delay in milliseconds.
     pub fn on_reconnect_scheduled(&self, listener: impl Fn(u32, u64) + 'static) -> Subscription {
         let id = self.shared.inner.borrow_mut().reconnect_listeners.add(Rc::new(listener));
-        Subscription::new(&self.shared, move |inner| drop(inner.reconnect_listeners.remove(id)))
+        Subscription::new(&self.shared, move |inner| removed(inner.reconnect_listeners.remove(id)))
     }
 
     /// The endpoint in use (or the one the next attempt goes to), without its query string (which may hold a token):
@@ -223,10 +228,16 @@ impl<C: Codec> Client<C> {
         self.shared.report(error);
     }
 
+    /// Keeps the client connected when its last handle is dropped (until `disconnect()`), as a JS client is.
+    #[doc(hidden)]
+    pub fn keep_connected_when_dropped(&self) {
+        self.owner.keep_connected.set(true);
+    }
+
     /// A handle that does not keep the client alive.
     #[doc(hidden)]
     pub fn downgrade(&self) -> WeakClient<C> {
-        WeakClient(Rc::downgrade(&self.shared))
+        WeakClient(Rc::downgrade(&self.shared), Rc::downgrade(&self.owner))
     }
 
     /// Channels, pending requests (with their callbacks) and armed timers the client holds, for leak tests.
@@ -280,41 +291,81 @@ impl Client<JsonCodec> {
 
 /// A client handle that does not keep it alive.
 #[doc(hidden)]
-pub struct WeakClient<C: Codec>(Weak<Shared<C>>);
+pub struct WeakClient<C: Codec>(Weak<Shared<C>>, Weak<Owner<C>>);
 
 impl<C: Codec> WeakClient<C> {
     pub fn upgrade(&self) -> Option<Client<C>> {
-        self.0.upgrade().map(|shared| Client { shared })
+        Some(Client { shared: self.0.upgrade()?, owner: self.1.upgrade()? })
     }
 }
 
-/// A listener's registration. Dropping it keeps the listener (as in JS, where the returned function may be ignored);
-/// [`Subscription::unsubscribe`] removes it.
-#[must_use = "call .unsubscribe() to stop listening, or .detach() to listen for as long as the client lives"]
+/// Held by every `Client` and `Channel` handle of one client: when the last one goes, the client disconnects (its
+/// sockets' handlers hold the runtime, so without this a dropped client would stay connected for ever).
+pub(crate) struct Owner<C: Codec> {
+    shared: Weak<Shared<C>>,
+    /// Set by the npm package: a JS `PondClient` stays connected until `disconnect()`, as upstream's does.
+    keep_connected: Cell<bool>,
+}
+
+impl<C: Codec> Drop for Owner<C> {
+    fn drop(&mut self) {
+        if self.keep_connected.get() {
+            return;
+        }
+        if let Some(shared) = self.shared.upgrade() {
+            shared.when_free(|shared| shared.inner.borrow_mut().core.disconnect(platform::now()));
+        }
+    }
+}
+
+/// A listener's registration: dropping it removes the listener, as gloo's listeners do; [`Subscription::forget`]
+/// keeps it for as long as the client lives.
+///
+/// ```ignore
+/// let subscription = client.on_connection_change(|state| web_log(state.as_str()));
+/// drop(subscription); // no more calls
+/// client.on_error(|error| web_log(&error.to_string())).forget(); // for the client's life
+/// ```
+#[must_use = "dropping a Subscription removes its listener at once: keep it, or call .forget()"]
 pub struct Subscription {
     remove: Option<Box<dyn FnOnce()>>,
 }
 
+/// What a subscription takes out of the runtime, dropped once the runtime is no longer borrowed (the listener's own
+/// drop may call back into the client).
+pub(crate) type Removed = Option<Box<dyn std::any::Any>>;
+
 impl Subscription {
-    fn new<C: Codec>(shared: &Rc<Shared<C>>, remove: impl FnOnce(&mut runtime::Inner<C>) + 'static) -> Self {
+    fn new<C: Codec>(shared: &Rc<Shared<C>>, remove: impl FnOnce(&mut runtime::Inner<C>) -> Removed + 'static) -> Self {
         let shared = Rc::downgrade(shared);
         let remove = move || {
             let Some(shared) = shared.upgrade() else { return };
-            // The removed callback is dropped inside `remove`; it may own channel handles, whose release defers
-            // itself while the runtime is borrowed.
-            remove(&mut shared.inner.borrow_mut());
-            runtime::drain(&shared);
+            shared.when_free(move |shared| {
+                let removed = remove(&mut shared.inner.borrow_mut());
+                drop(removed);
+            });
         };
         Subscription { remove: Some(Box::new(remove)) }
     }
 
-    /// Stops the listener; a delivery already under way may still reach it once.
-    pub fn unsubscribe(mut self) {
+    /// Stops the listener (as dropping the subscription does); a delivery already under way may still reach it once.
+    pub fn unsubscribe(self) {}
+
+    /// Keeps the listener for as long as the client lives.
+    pub fn forget(mut self) {
+        self.remove = None;
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
         if let Some(remove) = self.remove.take() {
             remove();
         }
     }
+}
 
-    /// Keeps the listener for as long as the client lives.
-    pub fn detach(self) {}
+/// The removed listener, kept to be dropped outside the runtime's borrow.
+pub(crate) fn removed<T: 'static>(item: Option<T>) -> Removed {
+    item.map(|item| Box::new(item) as Box<dyn std::any::Any>)
 }

@@ -79,6 +79,8 @@ pub(crate) struct Inner<C: Codec> {
     pub(crate) requests: Ordered<RequestHandle, ResponseCallback<C::Payload>>,
 }
 
+type Deferred<C> = Box<dyn FnOnce(&Rc<Shared<C>>)>;
+
 pub(crate) struct Shared<C: Codec> {
     pub(crate) inner: RefCell<Inner<C>>,
     /// Outside `inner`: the host's timer calls run with nothing borrowed.
@@ -86,6 +88,8 @@ pub(crate) struct Shared<C: Codec> {
     draining: Cell<bool>,
     /// Channel handles dropped while the runtime was borrowed; released at the next drain.
     deferred_releases: RefCell<Vec<ChannelId>>,
+    /// Work that found the runtime borrowed (a handle dropped from inside our own code): done at the next drain.
+    deferred: RefCell<Vec<Deferred<C>>>,
     /// The page's listeners, for as long as the client lives (none in Node).
     page: OnceCell<PageWatch>,
 }
@@ -107,6 +111,7 @@ impl<C: Codec> Shared<C> {
             timer: WakeTimer::new(weak.clone()),
             draining: Cell::new(false),
             deferred_releases: RefCell::new(Vec::new()),
+            deferred: RefCell::new(Vec::new()),
             page: OnceCell::new(),
         });
         // Once the client exists: the watch reports the page's state at once.
@@ -122,6 +127,16 @@ impl<C: Codec> Shared<C> {
         let result = input(&mut self.inner.borrow_mut().core, now);
         drain(self);
         result
+    }
+
+    /// Runs `work` now, or at the next drain if the runtime is borrowed; either way with nothing borrowed, then drains.
+    pub(crate) fn when_free(self: &Rc<Self>, work: impl FnOnce(&Rc<Self>) + 'static) {
+        if self.inner.try_borrow_mut().is_err() {
+            self.deferred.borrow_mut().push(Box::new(work));
+            return;
+        }
+        work(self);
+        drain(self);
     }
 
     /// Drops one handle on a channel, now or, if the runtime is borrowed, at the next drain.
@@ -166,6 +181,10 @@ pub(crate) fn drain<C: Codec>(shared: &Rc<Shared<C>>) {
         let released: Vec<ChannelId> = std::mem::take(&mut *shared.deferred_releases.borrow_mut());
         for id in released {
             shared.release_now(id);
+        }
+        let deferred: Vec<Deferred<C>> = std::mem::take(&mut *shared.deferred.borrow_mut());
+        for work in deferred {
+            work(shared);
         }
         let output = shared.inner.borrow_mut().core.poll();
         match output {

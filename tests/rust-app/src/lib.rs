@@ -52,7 +52,7 @@ pub fn app_start() -> Result<usize, JsError> {
         .on_message_event("hello", |payload| {
             let _ = payload.as_str().len();
         })
-        .detach();
+        .forget();
     APP.with(|app| *app.borrow_mut() = Some((client, channel)));
     Ok(LIVE_BYTES.load(Ordering::Relaxed))
 }
