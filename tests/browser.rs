@@ -992,3 +992,68 @@ async fn a_listener_dropped_by_unsubscribing_may_call_the_client() -> TestResult
     ensure_eq!(seen.items(), vec![ConnectionState::Connected], "the listener's drop ran and read the client");
     Ok(())
 }
+
+/// Typed payloads both ways: a `Serialize` value sent, replies and messages decoded; a payload of another shape is
+/// reported through `on_error` and not delivered.
+#[wasm_bindgen_test]
+async fn typed_payloads_both_ways_and_decode_failures_reported() -> TestResult {
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq, Clone)]
+    struct Note {
+        text: String,
+        n: u32,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    struct Other {
+        #[allow(dead_code)]
+        missing: bool,
+    }
+    let client = TestClient::connected(quick_options()).await?;
+    let chat = client.joined(&unique("/chat/typed"), json!({})).await?;
+    let note = Note { text: "hi".into(), n: 1 };
+    let echoed: Note = chat.request("echo", &note, None).await?;
+    ensure_eq!(echoed, note, "a typed request and reply");
+    let heard: Log<Note> = Log::new();
+    let sink = heard.clone();
+    chat.on::<Note>("message", move |n| sink.push(n)).forget();
+    let wrong: Log<String> = Log::new();
+    let sink = wrong.clone();
+    chat.on::<Other>("message", move |_| sink.push("decoded".into())).forget();
+    chat.send("broadcast", &Note { text: "all".into(), n: 2 })?;
+    heard.wait("the typed broadcast", 2_000, |n| n.len() == 1).await?;
+    ensure_eq!(heard.items()[0], Note { text: "all".into(), n: 2 }, "a typed message");
+    client
+        .errors
+        .wait("the decode failure", 2_000, |e| e.iter().any(|e| matches!(e, Error::Decode { event, .. } if event == "message")))
+        .await?;
+    ensure!(wrong.items().is_empty(), "a payload of another shape is not delivered");
+    let failed = chat.request::<Other, _>("echo", &note, None).await;
+    ensure!(matches!(failed, Err(Error::Decode { .. })), "a reply of another shape: {failed:?}");
+    ensure!(matches!(chat.send("message", &42), Err(Error::InvalidArgument { .. })), "a payload that is not an object");
+    Ok(())
+}
+
+/// A channel's messages as a stream: bounded (the oldest waiting item dropped and counted), ending with the channel.
+#[wasm_bindgen_test]
+async fn messages_as_a_bounded_stream_that_ends_with_the_channel() -> TestResult {
+    use futures_core::Stream;
+    use std::pin::Pin;
+    async fn next<T>(stream: &mut pondsocket_web::MessageStream<T>) -> Option<T> {
+        std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+    }
+    let client = TestClient::connected(quick_options()).await?;
+    let chat = client.joined(&unique("/chat/stream"), json!({})).await?;
+    let mut stream = chat.messages::<Value>("message", 2);
+    for n in 0..5 {
+        chat.send("broadcast", &json!({ "n": n }))?;
+    }
+    // All five have arrived once the echo has.
+    chat.request::<Value, _>("echo", &json!({}), None).await?;
+    ensure_eq!(stream.dropped(), 3, "beyond two waiting, the oldest went");
+    ensure_eq!(next(&mut stream).await, Some(json!({"n": 3})), "the newest two");
+    ensure_eq!(next(&mut stream).await, Some(json!({"n": 4})), "the newest two");
+    chat.leave();
+    ensure_eq!(next(&mut stream).await, None, "ended with the channel");
+    let mut states = client.states();
+    ensure_eq!(next(&mut states).await, Some(ConnectionState::Connected), "the state at once");
+    Ok(())
+}

@@ -119,6 +119,8 @@ pub enum Error<P> {
     ReconnectGaveUp { attempts: u32 },
     /// A subscriber's callback threw; delivery to the others went on.
     Callback(String),
+    /// A payload did not have the shape a typed listener or request asked for (Rust clients); it was not delivered.
+    Decode { event: String, reason: String },
     /// With `TransportChoice::Auto`: WebSocket failed to connect `failures` times in a row and SSE connected, so the
     /// client stays on SSE until `disconnect()`.
     TransportFallback { failures: u32 },
@@ -151,6 +153,7 @@ impl<P: fmt::Debug> fmt::Display for Error<P> {
             Error::ConnectionClosed { code, reason } => write!(f, "connection closed (code {code}): {reason}"),
             Error::Socket(message) => write!(f, "socket error: {message}"),
             Error::Callback(message) => write!(f, "a callback threw: {message}"),
+            Error::Decode { event, reason } => write!(f, "the payload of \"{event}\" does not have the expected shape: {reason}"),
             Error::ReconnectGaveUp { attempts } => {
                 write!(f, "gave up reconnecting after {attempts} failed attempts; call connect() to try again")
             }

@@ -55,6 +55,10 @@ impl<C: Codec> Channel<C> {
         Channel { shared, owner, id }
     }
 
+    pub(crate) fn shared(&self) -> &Rc<Shared<C>> {
+        &self.shared
+    }
+
     /// The client this channel belongs to.
     pub fn client(&self) -> crate::Client<C> {
         crate::Client { shared: self.shared.clone(), owner: self.owner.clone() }

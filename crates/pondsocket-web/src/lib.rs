@@ -32,6 +32,8 @@ mod socket;
 mod sse;
 mod timer;
 mod transport;
+#[cfg(feature = "serde")]
+mod typed;
 
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
@@ -39,6 +41,8 @@ use std::rc::{Rc, Weak};
 use js_sys::Function;
 
 pub use channel::{Channel, ResponseFuture};
+#[cfg(feature = "serde")]
+pub use typed::{MessageStream, TypedResponse};
 #[cfg(feature = "serde")]
 pub use codec::JsonCodec;
 pub use codec::{Codec, Decoded};
@@ -346,6 +350,12 @@ impl Subscription {
             });
         };
         Subscription { remove: Some(Box::new(remove)) }
+    }
+
+    /// A subscription to nothing.
+    #[cfg(feature = "serde")]
+    pub(crate) fn none() -> Self {
+        Subscription { remove: None }
     }
 
     /// Stops the listener (as dropping the subscription does); a delivery already under way may still reach it once.
