@@ -1043,11 +1043,14 @@ async fn messages_as_a_bounded_stream_that_ends_with_the_channel() -> TestResult
     let client = TestClient::connected(quick_options()).await?;
     let chat = client.joined(&unique("/chat/stream"), json!({})).await?;
     let mut stream = chat.messages::<Value>("message", 2);
+    let arrived = Log::new();
+    let sink = arrived.clone();
+    chat.on::<Value>("message", move |m| sink.push(m)).forget();
     for n in 0..5 {
         chat.send("broadcast", &json!({ "n": n }))?;
     }
-    // All five have arrived once the echo has.
-    chat.request::<Value, _>("echo", &json!({}), None).await?;
+    // Nothing polls the stream meanwhile: all five wait there, or were dropped.
+    arrived.wait("five broadcasts", 5_000, |m| m.len() == 5).await?;
     ensure_eq!(stream.dropped(), 3, "beyond two waiting, the oldest went");
     ensure_eq!(next(&mut stream).await, Some(json!({"n": 3})), "the newest two");
     ensure_eq!(next(&mut stream).await, Some(json!({"n": 4})), "the newest two");
