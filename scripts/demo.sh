@@ -4,6 +4,8 @@
 #   scripts/demo.sh --port N     serve on port N (default: one the OS picks)
 #   scripts/demo.sh --server python   serve it with the upstream Python server instead, which also speaks
 #                                Server-Sent Events: the page's transport menu (WebSocket, SSE, auto) works
+#   scripts/demo.sh --rust       serve the same chat written against the Rust API instead (examples/leptos-chat, in
+#                                Leptos; built by scripts/build-rust-example.sh)
 #   scripts/demo.sh --cluster    serve it from a real cluster instead: three upstream Python nodes sharing a Redis
 #                                (scripts/cluster.sh); the page goes round them; kill one and watch it move on
 #   scripts/demo.sh --check      the same, then a short session in each browser engine instead of waiting
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
-port="" check=0 build=1 server=rust cluster=0
+port="" check=0 build=1 server=rust cluster=0 rust=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --port)
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
       ;;
     --check) check=1; shift ;;
     --cluster) cluster=1; shift ;;
+    --rust) rust=1; shift ;;
     --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "demo.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -57,6 +60,16 @@ fi
 
 site=target/demo-site
 assemble_demo_site "$site"
+
+if [ $rust -eq 1 ]; then
+  [ $build -eq 0 ] && [ -f target/rust-demo-site/index.html ] || scripts/build-rust-example.sh
+  start_named_server "$server" --static target/rust-demo-site ${port:+--port "$port"}
+  trap 'echo; echo "[demo] stopping" >&2; exit 0' INT TERM
+  printf '\n  PondSocket chat on the Rust API (examples/leptos-chat, Leptos):  %s/?name=ada\n' "$PONDSOCKET_HTTP_URL"
+  printf '  Open it again with ?name=bob to chat; Ctrl-C stops the server.\n\n'
+  wait || true
+  exit 1
+fi
 
 if [ $cluster -eq 1 ]; then
   # The cluster script prints its nodes and a kill line for each (on stderr), runs the command after `--` with the

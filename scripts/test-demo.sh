@@ -7,7 +7,8 @@
 #      only by running scripts/demo.sh --check by hand)
 #   3. tests/playwright/cluster.test.mjs: a page on a real cluster (Redis, Python nodes) fails over when its node dies
 #   4. tests/playwright/life.test.mjs (Chromium): offline/online, visibility, focus, the back/forward cache
-#   5. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser; and in the same
+#   5. examples/leptos-chat (the Rust API, in Leptos), built and driven in Chromium (tests/playwright/rust-demo.test.mjs)
+#   6. tests/vite: an app that imports the package by name, built by Vite, loaded in the browser; and in the same
 #      build, tests/node/upstream-suite.mjs (code written for @eleven-am/pondsocket-client) against both servers
 # Expects pkg/ built (scripts/build-pkg.sh; scripts/test.sh does that first), builds it if missing.
 set -euo pipefail
@@ -43,6 +44,13 @@ echo "== demo: tests/playwright/life.test.mjs in $(engine_label chromium): onlin
 # Chromium only: it needs Playwright's offline emulation and history navigation, which the WebDriver shim for Firefox
 # and WebKit (webdriver.mjs) does not have.
 timeout 300 node --test --test-reporter=spec tests/playwright/life.test.mjs
+
+echo "== demo: examples/leptos-chat, the chat on the Rust API, built and served; tests/playwright/rust-demo.test.mjs"
+stop_test_servers
+scripts/build-rust-example.sh
+start_test_server --static target/rust-demo-site
+PONDSOCKET_RUST_DEMO_URL="$PONDSOCKET_HTTP_URL" PONDSOCKET_BROWSER=chromium timeout 300 \
+  node --test --test-reporter=spec tests/playwright/rust-demo.test.mjs
 
 echo "== demo: tests/vite, an app importing the package by name, built by Vite"
 stop_test_servers
