@@ -4,8 +4,9 @@
 # makes a Client, a channel and a listener) for wasm32 — a second global allocator in the graph fails that build —
 # runs wasm-bindgen on it into a temporary folder, then checks the exports of the wasm (before and after
 # wasm-bindgen) and the generated JS: `app_start` is there, nothing of the npm package's (the PondClient and
-# Channel classes, __diagnostics, __registerErrorClasses) is. Last, calls app_start() in Node and checks that its
-# allocator counted what the client allocated. Prints every check; exits non-zero if one failed.
+# Channel classes, __diagnostics, __registerErrorClasses) is. Then calls app_start() in Node and checks that its
+# allocator counted what the client allocated; last, documents the Rust API with warnings as errors. Prints every
+# check; exits non-zero if one failed.
 # Its teeth, tried by hand: with the npm crate pondsocket-wasm as a dependency of the app and used (`use
 # pondsocket_wasm as _;`), its `diagnostics` feature fails the build ("the #[global_allocator] in this crate conflicts
 # with global allocator in: pondsocket_wasm") and without the feature the exports checks fail (pondclient_new,
@@ -96,6 +97,16 @@ if live=$(node --input-type=module -e '
   fi
 else
   fail "app_start() threw"
+fi
+
+# The Rust API's documentation, as docs.rs would build it for wasm32: no broken link, no missing item, no warning.
+echo "== rust-app: cargo doc -p pondsocket-web -p pondsocket-proto (wasm32, RUSTDOCFLAGS=-D warnings)"
+if RUSTDOCFLAGS="-D warnings" cargo doc --locked -p pondsocket-web -p pondsocket-proto --no-deps \
+  --target wasm32-unknown-unknown 2>"$out/doc.log"; then
+  pass "the Rust API documents without warnings"
+else
+  cat "$out/doc.log"
+  fail "cargo doc warned"
 fi
 
 if [ "$failures" -gt 0 ]; then

@@ -1023,7 +1023,9 @@ async fn typed_payloads_both_ways_and_decode_failures_reported() -> TestResult {
     ensure_eq!(heard.items()[0], Note { text: "all".into(), n: 2 }, "a typed message");
     client
         .errors
-        .wait("the decode failure", 2_000, |e| e.iter().any(|e| matches!(e, Error::Decode { event, .. } if event == "message")))
+        .wait("the decode failure", 2_000, |e| {
+            e.iter().any(|e| matches!(e, Error::Decode { event, .. } if event == "message"))
+        })
         .await?;
     ensure!(wrong.items().is_empty(), "a payload of another shape is not delivered");
     let failed = chat.request::<Other, _>("echo", &note, None).await;
@@ -1058,5 +1060,51 @@ async fn messages_as_a_bounded_stream_that_ends_with_the_channel() -> TestResult
     ensure_eq!(next(&mut stream).await, None, "ended with the channel");
     let mut states = client.states();
     ensure_eq!(next(&mut states).await, Some(ConnectionState::Connected), "the state at once");
+    Ok(())
+}
+
+/// A Rust params function: called before every attempt (a refreshed token is used at the next connection); an `Err`
+/// is a failed attempt reported through `on_error`, then the next attempt asks again.
+#[wasm_bindgen_test]
+async fn a_rust_params_function_is_called_before_every_attempt() -> TestResult {
+    use std::cell::Cell;
+    let calls = Rc::new(Cell::new(0u32));
+    let counter = calls.clone();
+    let options = Options { transport: transport(), ..quick_options() };
+    let client = pondsocket_web::Client::with_params_fn(
+        &[ws_url()?],
+        move || {
+            let n = counter.get() + 1;
+            counter.set(n);
+            async move {
+                if n == 1 {
+                    Err("the token service is down".to_owned())
+                } else {
+                    Ok(vec![("token".to_owned(), "good".to_owned())])
+                }
+            }
+        },
+        options,
+    )?;
+    let (states, errors) = (Log::new(), Log::new());
+    let sink = states.clone();
+    client.on_connection_change(move |s| sink.push(s)).forget();
+    let sink = errors.clone();
+    client.on_error(move |e| sink.push(e.to_string())).forget();
+    client.connect();
+    states.wait_for("connected", 5_000, ConnectionState::Connected).await?;
+    ensure_eq!(calls.get(), 2, "once per attempt");
+    ensure!(
+        errors.items().iter().any(|e| e.contains("token service is down")),
+        "the failure reported: {:?}",
+        errors.items()
+    );
+    client.disconnect();
+    client.connect();
+    states
+        .wait("connected again", 5_000, |s| s.iter().filter(|s| **s == ConnectionState::Connected).count() == 2)
+        .await?;
+    ensure_eq!(calls.get(), 3, "asked again for the next connection");
+    client.disconnect();
     Ok(())
 }

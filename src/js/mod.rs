@@ -40,6 +40,7 @@ impl JsPondClient {
             with_credentials: connect.with_credentials,
             params: source,
             presence_key: connect.presence_key,
+            owned: Vec::new(),
         };
         let client = Client::with_host(&endpoints, &params, options, host).map_err(|e| js_error(&e))?;
         // A JS client stays connected until disconnect() or its disposal, whatever the garbage collector does with

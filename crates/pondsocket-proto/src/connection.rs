@@ -88,7 +88,7 @@ impl<P: Payload> ClientCore<P> {
         self.emit(Event::Error(Error::MalformedFrame(error)));
     }
 
-    /// Fires every timer due at `now`. A visible page's timer that fires more than [`SLEPT_MS`] late means the
+    /// Fires every timer due at `now`. A visible page's timer that fires more than 5 s late means the
     /// machine slept (or the tab was frozen): a connection that looks open may be dead, so it is made again at once.
     pub fn handle_timeout(&mut self, now: Instant) {
         let slept = self.page.visible

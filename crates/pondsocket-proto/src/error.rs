@@ -153,7 +153,9 @@ impl<P: fmt::Debug> fmt::Display for Error<P> {
             Error::ConnectionClosed { code, reason } => write!(f, "connection closed (code {code}): {reason}"),
             Error::Socket(message) => write!(f, "socket error: {message}"),
             Error::Callback(message) => write!(f, "a callback threw: {message}"),
-            Error::Decode { event, reason } => write!(f, "the payload of \"{event}\" does not have the expected shape: {reason}"),
+            Error::Decode { event, reason } => {
+                write!(f, "the payload of \"{event}\" does not have the expected shape: {reason}")
+            }
             Error::ReconnectGaveUp { attempts } => {
                 write!(f, "gave up reconnecting after {attempts} failed attempts; call connect() to try again")
             }

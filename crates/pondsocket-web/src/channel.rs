@@ -11,8 +11,8 @@ use crate::codec::Codec;
 use crate::codec::JsonCodec;
 use crate::platform;
 use crate::runtime::{self, PresenceNews, ResponseCallback, Shared};
-use crate::{removed, Owner, Removed};
 use crate::Subscription;
+use crate::{removed, Owner, Removed};
 #[cfg(feature = "serde")]
 use pondsocket_proto::JsonObject;
 use pondsocket_proto::{ChannelError, ChannelId, ChannelState, Error, Payload, PresenceKind, RequestHandle};

@@ -42,8 +42,6 @@ use js_sys::Function;
 
 pub use channel::{Channel, ResponseFuture};
 #[cfg(feature = "serde")]
-pub use typed::{MessageStream, TypedResponse};
-#[cfg(feature = "serde")]
 pub use codec::JsonCodec;
 pub use codec::{Codec, Decoded};
 #[cfg(feature = "serde")]
@@ -53,6 +51,8 @@ pub use pondsocket_proto::{
     TransportChoice,
 };
 pub use runtime::ResponseCallback;
+#[cfg(feature = "serde")]
+pub use typed::{MessageStream, TypedResponse};
 
 use runtime::Shared;
 
@@ -82,6 +82,8 @@ pub struct HostOptions {
     /// After a rejoin, who arrived or left is told by this key of each presence (`presenceKey`), instead of by
     /// deep equality.
     pub presence_key: Option<Function>,
+    /// What the functions above need alive for as long as the client (the closures behind a Rust params function).
+    pub owned: Vec<Box<dyn std::any::Any>>,
 }
 
 /// A PondSocket client: one connection, any number of channels. Cloning gives another handle on the same client.
@@ -282,6 +284,38 @@ impl Client<JsonCodec> {
         options: Options,
     ) -> Result<Self, Error> {
         Self::with_host(&platform::strings(endpoints), &platform::flat_pairs(params), options, HostOptions::default())
+    }
+
+    /// As [`Client::with_endpoints`], with the params given by `params` before every connection attempt, so that a
+    /// token the app refreshed is used at the next reconnect. An `Err`, or a future that does not finish within
+    /// `connection_timeout`, is a failed attempt (reported through `on_error`; the client backs off).
+    ///
+    /// ```ignore
+    /// let client = Client::with_params_fn(&["wss://example.com/socket"], || async {
+    ///     Ok(vec![("token".to_owned(), fetch_token().await?)])
+    /// }, Options::default())?;
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Client::with_endpoints`].
+    pub fn with_params_fn<E, F, Fut>(endpoints: &[E], params: F, options: Options) -> Result<Self, Error>
+    where
+        E: AsRef<str>,
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<Vec<(String, String)>, String>> + 'static,
+    {
+        use wasm_bindgen::JsCast;
+        let params = Rc::new(params);
+        let source = wasm_bindgen::closure::Closure::<dyn Fn() -> js_sys::Promise>::new(move || {
+            let params = params.clone();
+            wasm_bindgen_futures::future_to_promise(async move {
+                let pairs = params().await.map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
+                Ok(platform::flat_pairs(&pairs).into())
+            })
+        });
+        let function: Function = source.as_ref().unchecked_ref::<Function>().clone();
+        let host = HostOptions { params: Some(function), owned: vec![Box::new(source)], ..HostOptions::default() };
+        Self::with_host(&platform::strings(endpoints), &js_sys::Array::new(), options, host)
     }
 
     /// The live channel of that name, or a new IDLE one that will join with `params`.
