@@ -1108,3 +1108,55 @@ async fn a_rust_params_function_is_called_before_every_attempt() -> TestResult {
     client.disconnect();
     Ok(())
 }
+
+/// A waker that calls back into the client from `wake` (as an executor that polls inside `wake` would): the reply is
+/// handed over with nothing of ours borrowed.
+#[wasm_bindgen_test]
+async fn a_waker_may_call_the_client_from_wake() -> TestResult {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+    thread_local! {
+        static ON_WAKE: RefCell<Option<Box<dyn Fn()>>> = RefCell::new(None);
+    }
+    fn raw() -> RawWaker {
+        fn clone(_: *const ()) -> RawWaker {
+            raw()
+        }
+        fn wake(_: *const ()) {
+            ON_WAKE.with(|f| {
+                if let Some(f) = f.borrow().as_ref() {
+                    f()
+                }
+            })
+        }
+        fn drop(_: *const ()) {}
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake, drop);
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    let client = TestClient::connected(quick_options()).await?;
+    let chat = client.joined(&unique("/chat/waker"), json!({})).await?;
+    let woken = Log::new();
+    let (inside, sink) = ((*client).clone(), woken.clone());
+    let probe = (*chat).clone();
+    ON_WAKE.with(|f| {
+        *f.borrow_mut() = Some(Box::new(move || {
+            // Calls that borrow the runtime, from inside wake: a panic here would be a BorrowMutError.
+            sink.push(inside.state());
+            let _ = probe.send_message("broadcast", &JsonObject::empty());
+        }))
+    });
+    // SAFETY: the vtable's functions ignore the data pointer, which is null.
+    let waker = unsafe { Waker::from_raw(raw()) };
+    let mut future = chat.send_for_response("echo", &obj(json!({"w": 1})), None);
+    let mut cx = Context::from_waker(&waker);
+    ensure!(Pin::new(&mut future).poll(&mut cx).is_pending(), "pending before the reply");
+    woken.wait("the wake", 5_000, |w| !w.is_empty()).await?;
+    ON_WAKE.with(|f| *f.borrow_mut() = None);
+    ensure_eq!(woken.items(), vec![ConnectionState::Connected], "the waker read the client");
+    match Pin::new(&mut future).poll(&mut cx) {
+        Poll::Ready(Ok(reply)) => ensure_eq!(val(&reply), json!({"w": 1}), "the reply"),
+        other => return Err(Fail(format!("not ready after the wake: {other:?}"))),
+    }
+    Ok(())
+}
