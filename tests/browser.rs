@@ -962,6 +962,13 @@ async fn a_dropped_client_disconnects() -> TestResult {
         client.on_connection_change(move |s| sink.push(s)).forget();
         client.connect();
         let channel = client.create_channel(&room, &obj(json!({"name": "dropped"})))?;
+        // A listener that reaches the client through a weak handle does not keep it alive.
+        let weak = client.downgrade();
+        channel
+            .on_users_change(move |_| {
+                let _ = weak.upgrade().map(|c| c.state());
+            })
+            .forget();
         channel.join()?;
         watching.users.wait("two present", 5_000, |u| u.last().is_some_and(|u| u.len() == 2)).await?;
         // `client` and `channel` go out of scope here: the last handles.

@@ -240,8 +240,16 @@ impl<C: Codec> Client<C> {
         self.owner.keep_connected.set(true);
     }
 
-    /// A handle that does not keep the client alive.
-    #[doc(hidden)]
+    /// A handle that does not keep the client alive, for listeners that call the client: a listener holding a
+    /// [`Client`] (or a [`Channel`]) keeps the client connected after the app dropped its own handles, as an `Rc` in
+    /// a closure does.
+    ///
+    /// ```ignore
+    /// let weak = client.downgrade();
+    /// chat.on_message_event("ping", move |_| {
+    ///     if let Some(client) = weak.upgrade() { web_log(client.state().as_str()) }
+    /// }).forget();
+    /// ```
     pub fn downgrade(&self) -> WeakClient<C> {
         WeakClient(Rc::downgrade(&self.shared), Rc::downgrade(&self.owner))
     }
@@ -327,11 +335,17 @@ impl Client<JsonCodec> {
     }
 }
 
-/// A client handle that does not keep it alive.
-#[doc(hidden)]
+/// A client handle that does not keep it alive ([`Client::downgrade`]).
 pub struct WeakClient<C: Codec>(Weak<Shared<C>>, Weak<Owner<C>>);
 
+impl<C: Codec> Clone for WeakClient<C> {
+    fn clone(&self) -> Self {
+        WeakClient(self.0.clone(), self.1.clone())
+    }
+}
+
 impl<C: Codec> WeakClient<C> {
+    /// The client, while some [`Client`] or [`Channel`] handle of it is alive.
     pub fn upgrade(&self) -> Option<Client<C>> {
         Some(Client { shared: self.0.upgrade()?, owner: self.1.upgrade()? })
     }
