@@ -148,14 +148,10 @@ function definePondSocket(wasm) {
   // The subscription methods, each a call of the class's one `__on` export (one shim in the wasm, not eleven), with
   // the method's index in the list as its kind, and an optional last argument `{ signal }`. Kind 1 of a channel,
   // onMessageEvent, is defined below.
-  const subscriptions = (Class, names) => names.forEach((name, at) => name && define(Class, name, Class === wasm.Channel
-    ? function (callback, options) {
+  const subscriptions = (Class, names) => names.forEach((name, at) => name && define(Class, name,
+    function (callback, options) {
       const signal = signalOf(options, 'options');
-      return untilAborted(this.__on(at, undefined, callback), signal);
-    }
-    : function (callback, options) {
-      const signal = signalOf(options, 'options');
-      return untilAborted(this.__on(at, callback), signal);
+      return untilAborted(Class === wasm.Channel ? this.__on(at, undefined, callback) : this.__on(at, callback), signal);
     }));
   subscriptions(wasm.PondClient, ['onConnectionChange', 'onError', 'onReconnectScheduled']);
   subscriptions(wasm.Channel, ['onMessage', null, 'onJoin', 'onLeave', 'onPresenceChange', 'onUsersChange',

@@ -147,12 +147,11 @@ impl<P: Payload> ClientCore<P> {
         let queued = std::mem::take(&mut live.queue);
         let resync = match std::mem::replace(&mut live.resync, Resync::None) {
             Resync::Arrived(previous) => Some((previous, live.presence.clone())),
-            // No list yet: the first one to come is the news.
-            Resync::Waiting => {
-                live.resync = Resync::Waiting;
+            // Waiting (no list yet: the first one to come is the news) or nothing to make up for: kept as it is.
+            other => {
+                live.resync = other;
                 None
             }
-            Resync::None => None,
         };
         self.set_channel_state(id, ChannelState::Joined);
         if let Some((previous, presence)) = resync {

@@ -119,20 +119,18 @@ impl<P: Payload> ClientCore<P> {
                 }
                 TimerKind::Join(id) => self.join_timed_out(id),
                 TimerKind::Request(key) => {
-                    if let Some(pending) = self.requests.get_mut(&key) {
-                        pending.timer = None;
-                        if self.options.log {
-                            let (channel, request_id) = (pending.channel, pending.request_id.to_string());
-                            let event = pending.event.clone();
-                            self.log(LogLevel::Warn, "request timed out", |core| {
-                                vec![core.channel_field(channel), ("requestId", request_id), ("event", event)]
-                            });
-                        }
-                        let Some(pending) = self.requests.get_mut(&key) else { continue };
-                        let error =
-                            Error::ResponseTimeout { event: pending.event.clone(), timeout_ms: pending.timeout_ms };
-                        self.finish_request(key, Err(error), true);
+                    let Some(pending) = self.requests.get_mut(&key) else { continue };
+                    pending.timer = None;
+                    let channel = pending.channel;
+                    // Copied only for the log: a timeout is not worth an allocation more without it.
+                    let logged = self.options.log.then(|| (pending.request_id.to_string(), pending.event.clone()));
+                    let error = Error::ResponseTimeout { event: pending.event.clone(), timeout_ms: pending.timeout_ms };
+                    if let Some((request_id, event)) = logged {
+                        self.log(LogLevel::Warn, "request timed out", |core| {
+                            vec![core.channel_field(channel), ("requestId", request_id), ("event", event)]
+                        });
                     }
+                    self.finish_request(key, Err(error), true);
                 }
             }
         }

@@ -47,9 +47,12 @@ impl<P: Payload> ClientCore<P> {
     ) {
         if self.options.log {
             let fields = fields(self);
-            let record = LogRecord { level, message, fields, error: None };
-            self.outputs.push_back(crate::client::Output::Event(Event::Log(Box::new(record))));
+            self.push_log(LogRecord { level, message, fields, error: None });
         }
+    }
+
+    fn push_log(&mut self, record: LogRecord<P>) {
+        self.outputs.push_back(crate::client::Output::Event(Event::Log(Box::new(record))));
     }
 
     /// The record for an event subscribers are about to hear, if it is one the log tells.
@@ -71,8 +74,7 @@ impl<P: Payload> ClientCore<P> {
                     Error::MalformedFrame(_) => "frame dropped",
                     _ => "error",
                 };
-                let record = LogRecord { level: LogLevel::Warn, message, fields: vec![], error: Some(error.clone()) };
-                self.outputs.push_back(crate::client::Output::Event(Event::Log(Box::new(record))));
+                self.push_log(LogRecord { level: LogLevel::Warn, message, fields: vec![], error: Some(error.clone()) });
             }
             Event::Channel(id, ChannelEvent::State(state)) => {
                 let state = state.as_str().to_owned();

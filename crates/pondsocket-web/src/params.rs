@@ -42,8 +42,7 @@ impl ParamsWait {
         let fail = {
             let shared = shared.clone();
             Closure::<dyn Fn(JsValue)>::new(move |why: JsValue| {
-                let why = why.as_string().unwrap_or_default();
-                runtime::socket_error(&shared, id, &["the params function failed: ", &why].concat());
+                runtime::params_failed(&shared, id, &why.as_string().unwrap_or_default());
             })
         };
         let cancel = await_params(source, done.as_ref().unchecked_ref(), fail.as_ref().unchecked_ref());

@@ -86,8 +86,6 @@ pub(crate) struct Shared<C: Codec> {
     /// Outside `inner`: the host's timer calls run with nothing borrowed.
     pub(crate) timer: WakeTimer<C>,
     draining: Cell<bool>,
-    /// Channel handles dropped while the runtime was borrowed; released at the next drain.
-    deferred_releases: RefCell<Vec<ChannelId>>,
     /// Work that found the runtime borrowed (a handle dropped from inside our own code): done at the next drain.
     deferred: RefCell<Vec<Deferred<C>>>,
     /// The page's listeners, for as long as the client lives (none in Node).
@@ -110,7 +108,6 @@ impl<C: Codec> Shared<C> {
             }),
             timer: WakeTimer::new(weak.clone()),
             draining: Cell::new(false),
-            deferred_releases: RefCell::new(Vec::new()),
             deferred: RefCell::new(Vec::new()),
             page: OnceCell::new(),
         });
@@ -141,12 +138,7 @@ impl<C: Codec> Shared<C> {
 
     /// Drops one handle on a channel, now or, if the runtime is borrowed, at the next drain.
     pub(crate) fn release_channel(self: &Rc<Self>, id: ChannelId) {
-        if self.inner.try_borrow_mut().is_err() {
-            self.deferred_releases.borrow_mut().push(id);
-            return;
-        }
-        self.release_now(id);
-        drain(self);
+        self.when_free(move |shared| shared.release_now(id));
     }
 
     /// Drops one handle in the core, and the channel's listeners with the channel if the core forgot it.
@@ -178,10 +170,6 @@ pub(crate) fn drain<C: Codec>(shared: &Rc<Shared<C>>) {
         return;
     }
     loop {
-        let released: Vec<ChannelId> = std::mem::take(&mut *shared.deferred_releases.borrow_mut());
-        for id in released {
-            shared.release_now(id);
-        }
         let deferred: Vec<Deferred<C>> = std::mem::take(&mut *shared.deferred.borrow_mut());
         for work in deferred {
             work(shared);
@@ -249,11 +237,14 @@ pub(crate) fn params_ready<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, p
         }
         Err(message) => {
             drop(wait);
-            shared.with_core(|core, now| {
-                core.handle_socket_error(socket, now, &["the params function failed: ", &message].concat())
-            });
+            params_failed(shared, socket, &message);
         }
     }
+}
+
+/// The params function of attempt `socket` threw, rejected or gave something unusable: the attempt failed.
+pub(crate) fn params_failed<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, why: &str) {
+    socket_error(shared, socket, &["the params function failed: ", why].concat());
 }
 
 fn open_now<C: Codec>(shared: &Rc<Shared<C>>, socket: SocketId, url: &str, transport: Transport) {
